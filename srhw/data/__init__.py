@@ -1,0 +1,35 @@
+"""Data for srhw: MATLAB-exact bicubic degradation, benchmark/DIV2K/T91 folders, training patches.
+
+* `imresize` — MATLAB `imresize(..., 'bicubic')`, bit-exact (srhw/data/imresize.py).
+* `folders` — `<set>/HR` + `<set>/LR_bicubic/X<s>` benchmark layout, DIV2K layout, HR-only folders (T91).
+* `patches` — random 48x48 LR / 48s x 48s HR training patches with flips and 90-degree rotations.
+
+The data root is `$SRHW_DATA`, default `<repo>/../shared/data` (see shared/data/MANIFEST.md).
+"""
+
+import os
+from pathlib import Path
+
+# Mean RGB of the DIV2K training set, in [0, 255] (EDSR `common.MeanShift`, `rgb_mean = (0.4488, 0.4371,
+# 0.4040)`); the paper subtracts it before the network ("pre-process them by subtracting the mean RGB value
+# of the DIV2K dataset", section 3). The model zoo's MeanShift imports it from here.
+DIV2K_RGB_MEAN = (0.4488 * 255, 0.4371 * 255, 0.4040 * 255)
+
+
+def default_data_dir():
+    """`$SRHW_DATA` if set, else `<repo>/../shared/data`."""
+    env = os.environ.get("SRHW_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+from srhw.data.folders import (  # noqa: E402
+    SRImage, PairedFolder, benchmark_folder, div2k_folder, hr_only_folder, open_dataset, modcrop, read_image, to_rgb,
+)
+from srhw.data.imresize import imresize  # noqa: E402
+
+__all__ = [
+    "DIV2K_RGB_MEAN", "default_data_dir", "imresize", "SRImage", "PairedFolder", "benchmark_folder",
+    "div2k_folder", "hr_only_folder", "open_dataset", "modcrop", "read_image", "to_rgb",
+]
