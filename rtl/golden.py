@@ -1,0 +1,47 @@
+"""Golden models (numpy) for the RTL kernels and the bit packing of their flat ports.
+
+Packing contract (rtl/README.md): a vector of K signed `bits`-wide words travels as one K*bits-bit
+bus, word j at bits [j*bits, (j+1)*bits), two's complement.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def adder_tree_ref(W, x) -> np.ndarray:
+    """y = W·x in plain int64: W (M x N) ternary, x (N,) or (K x N) signed ints -> (M,) or (K x M)."""
+    W = np.asarray(W, dtype=np.int64)
+    x = np.asarray(x, dtype=np.int64)
+    return x @ W.T if x.ndim == 2 else W @ x
+
+
+def pack(words, bits: int) -> int:
+    """Pack signed ints (word j at bits [j*bits, (j+1)*bits)) into one non-negative Python int."""
+    mask = (1 << bits) - 1
+    out = 0
+    for j, w in enumerate(np.asarray(words, dtype=np.int64).tolist()):
+        lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        if not lo <= w <= hi:
+            raise ValueError(f"word {j} = {w} does not fit {bits} signed bits")
+        out |= (w & mask) << (j * bits)
+    return out
+
+
+def unpack(value: int, count: int, bits: int) -> np.ndarray:
+    """Inverse of `pack`: split a bus value into `count` signed `bits`-wide words (int64)."""
+    mask = (1 << bits) - 1
+    sign = 1 << (bits - 1)
+    out = np.empty(count, dtype=np.int64)
+    for j in range(count):
+        w = (value >> (j * bits)) & mask
+        out[j] = w - (1 << bits) if w & sign else w
+    return out
+
+
+def random_ternary(m: int, n: int, density: float = 2 / 3, seed: int = 0) -> np.ndarray:
+    """A random ternary int8 matrix: each weight nonzero with probability `density`, sign 50/50."""
+    rng = np.random.default_rng(seed)
+    nz = rng.random((m, n)) < density
+    sign = np.where(rng.random((m, n)) < 0.5, -1, 1)
+    return (nz * sign).astype(np.int8)
