@@ -1,0 +1,3 @@
+from srhw.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""`python -m srhw <command>`: one sub-command per module, imported only when it runs.
+
+Each command module defines `add_arguments(parser)` and `run(args) -> int`. Bad input raises
+`SrhwError`, which becomes one line on stderr and exit code 2 (argparse's own errors exit 2 too).
+"""
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from srhw.errors import SrhwError
+
+# name -> (module, one-line help). Modules are imported lazily so `srhw profile` never loads TensorFlow.
+COMMANDS = {
+    "profile": ("srhw.profile.cli", "count params, Mult-Adds and Table 5 ops of zoo models"),
+    "eval": ("srhw.evaluate", "PSNR/SSIM on benchmark sets"),
+    "train": ("srhw.train.cli", "train a zoo model"),
+    "study": ("srhw.study", "train + evaluate every row of a paper table"),
+    "compare": ("srhw.compare", "visual comparison crops like the paper's figures"),
+    "quantize": ("srhw.quant.cli", "INT8 and ternary quantization"),
+    "rtl": ("srhw.rtl_cli", "generate multiplier-free RTL kernels"),
+    "build": ("srhw.build", "lower a quantized model to HLS/RTL and report its cost on a part"),
+}
+
+
+def _available():
+    """Commands whose module exists, found by path so that no package is imported to list them."""
+    root = Path(__file__).resolve().parent.parent
+    out = {}
+    for name, (mod, help_) in COMMANDS.items():
+        base = root.joinpath(*mod.split("."))
+        if base.with_suffix(".py").is_file() or (base / "__init__.py").is_file():
+            out[name] = (mod, help_)
+    return out
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="srhw", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = _available()
+    # Only build the sub-parser of the command being run: importing every module would be slow.
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for name, (mod, help_) in commands.items():
+        p = sub.add_parser(name, help=help_)
+        if name == wanted:
+            module = importlib.import_module(mod)
+            module.add_arguments(p)
+            p.set_defaults(_module=module)
+    args = parser.parse_args(argv)
+    try:
+        return args._module.run(args) or 0
+    except SrhwError as e:
+        print(f"srhw {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"srhw {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

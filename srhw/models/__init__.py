@@ -1,0 +1,11 @@
+"""The study's model zoo: `build(spec, scale)` for every network of Tables 1, 2 and 5.
+
+    >>> from srhw.models import build
+    >>> model = build("blrn-e(r=2)[rg+u]", scale=3)
+"""
+
+from srhw.models.spec import PLACEMENTS, Spec, parse
+from srhw.models.sum_product import SumProductConv2d
+from srhw.models.zoo import SCALES, build, canonical, list_models, resolve
+
+__all__ = ["build", "canonical", "list_models", "parse", "resolve", "Spec", "PLACEMENTS", "SCALES", "SumProductConv2d"]

@@ -1,0 +1,124 @@
+"""`srhw profile`: what a zoo model costs, or a whole paper table beside the paper's printed values.
+
+    python -m srhw profile --model "blrn-e(r=2)[rb]" --scale 2 [--json]
+    python -m srhw profile --model st_bl --r 2c_out --scale 2
+    python -m srhw profile --table {1,2,5} [--json]
+"""
+
+import json
+import math
+
+from srhw.errors import SrhwError
+from srhw.models import SCALES, canonical, resolve
+from srhw.profile.counting import tradeoff
+from srhw.profile.paper import TABLES
+from srhw.profile.rows import profile_row, profile_table, table5_row
+
+
+def add_arguments(p):
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--model", help='paper spec, e.g. "blrn-e(r=2)[rg+u]" or st_bl (with --r)')
+    what.add_argument("--table", type=int, choices=sorted(TABLES), help="profile every row of a paper table")
+    p.add_argument("--r", help="hidden width of st_bl's sum-product convs: c_out, 2c_out, 4c_out, 6c_out, ...")
+    p.add_argument("--scale", type=int, default=2, help="upscaling factor 2, 3 or 4 (default 2)")
+    p.add_argument("--checkpoint", help="trained ternary st_bl checkpoint: adds sparsity-aware op counts")
+    p.add_argument("--psnr", help="this model's PSNRs on the test sets, comma-separated (trade-off metrics)")
+    p.add_argument("--ref", default=None, help="reference model for the trade-off (default bl, or bl-e for -e models)")
+    p.add_argument("--ref-psnr", help="the reference's PSNRs on the same sets, comma-separated")
+    p.add_argument("--json", action="store_true", help="print a JSON list of rows")
+
+
+def model_spec(model: str, r: str | None) -> str:
+    """`--model st_bl --r 2c_out` means st_bl(r=2c_out); --r elsewhere is an error."""
+    if r is None:
+        return model
+    if "(" in model:
+        raise SrhwError("give r either in the spec or with --r, not both")
+    return f"{model}(r={''.join(r.split())})"
+
+
+def _floats(text, what):
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise SrhwError(f"{what} must be comma-separated numbers, got {text!r}") from None
+
+
+def _model_rows(args) -> list[dict]:
+    spec = model_spec(args.model, args.r)
+    if args.scale not in SCALES:
+        raise SrhwError(f"unsupported scale {args.scale}: the study uses x2, x3 and x4")
+    rs = resolve(spec)
+    row = profile_row(spec, args.scale)
+    if rs.variant.name == "st_bl":
+        row.update({k: v for k, v in table5_row(spec, args.scale).items() if k not in row})
+        if args.checkpoint:
+            from srhw.checkpoint import load_model
+            model = load_model(args.checkpoint, spec=str(rs), scale=args.scale)
+            sp = table5_row(spec, args.scale, model=model, sparse=True)
+            row.update({f"sparse_{k}": sp[k] for k in ("mults", "adds", "mult_reduction_pct", "add_reduction_pct")})
+    elif args.checkpoint:
+        raise SrhwError("--checkpoint gives sparsity-aware counts of ternary st_bl models only")
+    if args.psnr or args.ref_psnr:
+        if not (args.psnr and args.ref_psnr):
+            raise SrhwError("the trade-off needs both --psnr and --ref-psnr")
+        ref_spec = args.ref or ("bl-e" if rs.erum else "bl")
+        ref = profile_row(ref_spec, args.scale)
+        t = tradeoff(ref["params"], ref["mult_adds"], _floats(args.ref_psnr, "--ref-psnr"),
+                     row["params"], row["mult_adds"], _floats(args.psnr, "--psnr"))
+        row.update({"reference": ref["model"], "mult_adds_saved_g_per_0.01db": t.mult_adds_saved_g,
+                    "params_saved_k_per_0.01db": t.params_saved_k})
+    return [row]
+
+
+def _text_table(table: int, rows: list[dict]) -> str:
+    paper = TABLES[table]
+    if table == 5:
+        head = f"{'model':<18}{'scale':>6}{'mults G':>10}{'adds G':>10}{'mult red. %':>13}{'paper':>8}{'add red. %':>12}{'paper':>9}"
+        lines = [f"Table 5: ours beside the paper's printed reductions (against bl, 1280x720 output)", head]
+        for row, (_, _, pm, pa) in zip(rows, paper):
+            lines.append(f"{row['model']:<18}{row['scale']:>6}{row['mults'] / 1e9:>10.3f}{row['adds'] / 1e9:>10.2f}"
+                         f"{row['mult_reduction_pct']:>13.3f}{pm:>8.2f}{row['add_reduction_pct']:>12.3f}{pa:>9.2f}")
+        return "\n".join(lines)
+    head = f"{'model':<20}{'scale':>6}{'params':>10}{'K':>6}{'paper K':>9}{'Mult-Adds G':>13}{'paper G':>9}  match"
+    lines = [f"Table {table}: ours beside the paper's printed values (K = floor(params/1000), G for a 1280x720 output)", head]
+    for row, (_, _, pk, pg) in zip(rows, paper):
+        k, g = row["params"] // 1000, row["mult_adds"] / 1e9
+        match = ("K" if k == pk else "-") + ("G" if round(g, 1) == pg else "-")
+        lines.append(f"{row['model']:<20}{row['scale']:>6}{row['params']:>10}{k:>6}{pk:>9}{g:>13.3f}{pg:>9.1f}  {match}")
+    return "\n".join(lines)
+
+
+def _text_rows(rows: list[dict]) -> str:
+    out = []
+    for row in rows:
+        out.append(f"{row['model']} x{row['scale']}: {row['params']:,} params, {row['mult_adds'] / 1e9:.3f} G Mult-Adds (1280x720 output)")
+        if "mults" in row:
+            out.append(f"  Table 5 convention: {row['mults'] / 1e9:.4f} G mults ({row['mult_reduction_pct']:.3f} % fewer than bl), "
+                       f"{row['adds'] / 1e9:.2f} G adds ({row['add_reduction_pct']:.3f} % fewer)")
+        if "sparse_adds" in row:
+            out.append(f"  sparsity-aware (trained weights): {row['sparse_mults'] / 1e9:.4f} G mults, {row['sparse_adds'] / 1e9:.2f} G adds "
+                       f"({row['sparse_add_reduction_pct']:.3f} % fewer than bl)")
+        if "reference" in row:
+            out.append(f"  against {row['reference']}: {row['mult_adds_saved_g_per_0.01db']:.4f} G Mult-Adds and "
+                       f"{row['params_saved_k_per_0.01db']:.2f} K params saved per 0.01 dB PSNR lost")
+    return "\n".join(out)
+
+
+def run(args):
+    if args.table is not None:
+        if args.r or args.checkpoint or args.psnr or args.ref_psnr:
+            raise SrhwError("--table takes no --r/--checkpoint/--psnr/--ref-psnr")
+        rows = profile_table(args.table)
+        print(json.dumps(rows, indent=2) if args.json else _text_table(args.table, rows))
+        return 0
+    rows = _model_rows(args)
+    if args.json:
+        print(json.dumps(rows, indent=2, allow_nan=False, default=_inf_to_none))
+    else:
+        print(_text_rows(rows))
+    return 0
+
+
+def _inf_to_none(x):
+    return None if isinstance(x, float) and math.isinf(x) else x

@@ -1,0 +1,38 @@
+"""Profile rows in the JSON contract of `srhw profile` (issue 2):
+
+    {"model": "<paper spec>", "scale": s, "params": int, "mult_adds": int}
+    {"model": "st_bl(r=2c_out)", "scale": s, "mults": int, "adds": int,
+     "mult_reduction_pct": float, "add_reduction_pct": float}          (Table 5, against bl)
+"""
+
+from functools import lru_cache
+
+from srhw.models import canonical
+from srhw.profile.counting import count_mult_adds, count_ops, count_params, meta_model
+from srhw.profile.paper import TABLES
+
+
+def profile_row(spec: str, scale: int) -> dict:
+    model = meta_model(spec, scale)
+    return {"model": canonical(spec), "scale": scale, "params": count_params(model),
+            "mult_adds": count_mult_adds(model, scale)}
+
+
+@lru_cache(maxsize=None)
+def _bl_ops(scale):
+    return count_ops("bl", scale)
+
+
+def table5_row(spec: str, scale: int, model=None, sparse: bool = False) -> dict:
+    ops = count_ops(spec, scale, model=model, sparse=sparse)
+    ref = _bl_ops(scale)
+    return {"model": canonical(spec), "scale": scale, "mults": ops.mults, "adds": ops.adds,
+            "mult_reduction_pct": 100.0 * (1 - ops.mults / ref.mults),
+            "add_reduction_pct": 100.0 * (1 - ops.adds / ref.adds)}
+
+
+def profile_table(table: int) -> list[dict]:
+    rows = TABLES[table]
+    if table == 5:
+        return [table5_row(spec, scale) for spec, scale, *_ in rows]
+    return [profile_row(spec, scale) for spec, scale, *_ in rows]
