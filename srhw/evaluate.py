@@ -1,0 +1,183 @@
+"""`srhw eval`: Y-channel PSNR/SSIM of a model (or the bicubic baseline) on the benchmark sets.
+
+The standard SR benchmark protocol (EDSR/RCAN MATLAB evaluation; metrics in srhw/metrics.py):
+LR = the set's MATLAB-bicubic LR file, or `imresize(modcrop(HR, s), 1/s)` where the set ships HR only;
+SR = model(LR) rounded and clamped to uint8; compared with modcrop(HR, s) on Y, `s` px shaved.
+`--model bicubic` is MATLAB `imresize(LR, s, 'bicubic')` with uint8 output.
+
+    python -m srhw eval --model bicubic --scale 4 --sets Set5,Set14
+    python -m srhw eval --checkpoint runs/bl_x2/model.safetensors --sets Set5 --json
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from srhw.data import default_data_dir, imresize, open_dataset
+from srhw.errors import SrhwError
+from srhw.io import write_text
+from srhw.metrics import psnr_ssim
+
+DEFAULT_SETS = "Set5,Set14,B100,Urban100"
+
+
+def add_arguments(p):
+    p.add_argument("--model", help="zoo spec (e.g. 'bl') or 'bicubic'; default: the checkpoint's spec")
+    p.add_argument("--scale", type=int, help="SR factor (2, 3, 4); default: the checkpoint's scale")
+    p.add_argument("--checkpoint", help="weights: a .safetensors file with its .json sidecar")
+    p.add_argument("--data", default=None, help="data root (default: $SRHW_DATA or <repo>/../shared/data)")
+    p.add_argument("--sets", default=DEFAULT_SETS, help=f"comma-separated benchmark sets (default {DEFAULT_SETS})")
+    p.add_argument("--tile", type=int, default=0,
+                   help="run the network on LR tiles of this size (0 = whole image; tiles change channel "
+                        "attention's global pooling, so results differ slightly)")
+    p.add_argument("--tile-overlap", type=int, default=16, help="LR pixels of context around each tile")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--out", help="also write the JSON results to this file")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# super-resolvers: LR uint8 (h, w, 3) -> SR uint8 (h*s, w*s, 3)
+
+
+def bicubic_upscaler(scale):
+    """MATLAB `imresize(lr, s, 'bicubic')` on uint8 (rounded after each pass), the baseline of SR tables."""
+    return lambda lr: imresize(lr, scale)
+
+
+def network_upscaler(model, scale, tile=0, overlap=16):
+    """Wrap an nn.Module ((B,3,h,w) in [0,255] -> (B,3,hs,ws)) as LR uint8 -> SR uint8 (round, clamp)."""
+    import torch
+
+    model.eval()
+
+    def run(lr):
+        x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1))).float()[None]  # (1, 3, h, w)
+        with torch.no_grad():
+            y = forward_tiled(model, x, scale, tile, overlap) if tile else model(x)
+        if y.shape[-2:] != (x.shape[-2] * scale, x.shape[-1] * scale):
+            raise SrhwError(f"model output {tuple(y.shape)} is not x{scale} of its input {tuple(x.shape)}")
+        return y[0].round().clamp(0, 255).byte().permute(1, 2, 0).numpy()  # (h*s, w*s, 3)
+
+    return run
+
+
+def forward_tiled(model, x, scale, tile, overlap):
+    """Run `model` on (tile x tile) LR tiles with `overlap` px of context, keep each tile's centre."""
+    import torch
+
+    _, c, h, w = x.shape
+    out = torch.zeros(1, c, h * scale, w * scale, dtype=x.dtype)
+    for y0 in range(0, h, tile):
+        for x0 in range(0, w, tile):
+            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+            a, b = max(y0 - overlap, 0), max(x0 - overlap, 0)
+            patch = model(x[:, :, a : min(y1 + overlap, h), b : min(x1 + overlap, w)])
+            oy, ox = (y0 - a) * scale, (x0 - b) * scale
+            out[:, :, y0 * scale : y1 * scale, x0 * scale : x1 * scale] = patch[
+                :, :, oy : oy + (y1 - y0) * scale, ox : ox + (x1 - x0) * scale
+            ]
+    return out
+
+
+def make_upscaler(args):
+    """Resolve --model/--scale/--checkpoint into (name, scale, upscaler, meta)."""
+    if args.checkpoint:
+        from srhw.checkpoint import check_state_dict, load_checkpoint
+
+        state_dict, meta = load_checkpoint(args.checkpoint)
+        spec, scale = meta.get("spec"), meta.get("scale")
+        if args.model and spec and args.model != spec:
+            from srhw.models import canonical
+
+            if canonical(args.model) != canonical(spec):
+                raise SrhwError(f"--model {args.model} disagrees with the checkpoint's spec {spec}")
+        if args.scale and scale and args.scale != scale:
+            raise SrhwError(f"--scale {args.scale} disagrees with the checkpoint's scale {scale}")
+        spec, scale = spec or args.model, scale or args.scale
+        if not spec or not scale:
+            raise SrhwError(f"{args.checkpoint}: no sidecar with spec/scale; give --model and --scale")
+        if spec == "bicubic":
+            raise SrhwError("a checkpoint cannot be evaluated as 'bicubic'")
+        from srhw.models import build
+
+        model = build(spec, scale=int(scale), **(meta.get("model_args") or {}))
+        check_state_dict(model, state_dict, spec, scale)
+        model.load_state_dict(state_dict)
+        return spec, int(scale), network_upscaler(model, int(scale), args.tile, args.tile_overlap), meta
+    if not args.model or not args.scale:
+        raise SrhwError("give --model and --scale (or --checkpoint)")
+    if args.scale not in (2, 3, 4):
+        raise SrhwError(f"unsupported scale {args.scale}: use 2, 3 or 4")
+    if args.model == "bicubic":
+        return "bicubic", args.scale, bicubic_upscaler(args.scale), {}
+    from srhw.models import build
+
+    model = build(args.model, scale=args.scale)  # random weights: only useful as a smoke test
+    print(f"srhw eval: warning: {args.model} has no --checkpoint, evaluating random weights", file=sys.stderr)
+    return args.model, args.scale, network_upscaler(model, args.scale, args.tile, args.tile_overlap), {}
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def evaluate_set(upscaler, folder, progress=True):
+    """PSNR/SSIM of every image of a PairedFolder; returns the result dict of one set."""
+    per_image = []
+    sources = set()
+    for item in tqdm(folder, total=len(folder), desc=folder.name, unit="img", leave=False,
+                     disable=None if progress else True):
+        sr = upscaler(item.lr_rgb)
+        p, s = psnr_ssim(sr, item.hr, folder.scale)
+        per_image.append({"name": item.name, "psnr": p, "ssim": s, "lr_source": item.lr_source})
+        sources.add(item.lr_source)
+    return {
+        "set": folder.name,
+        "images": len(per_image),
+        "psnr": float(np.mean([r["psnr"] for r in per_image])),
+        "ssim": float(np.mean([r["ssim"] for r in per_image])),
+        "lr_source": sources.pop() if len(sources) == 1 else "mixed",
+        "per_image": per_image,
+    }
+
+
+def evaluate(upscaler, data_dir, sets, scale, progress=True):
+    """Evaluate on each named set under data_dir; returns a list of set result dicts."""
+    folders = [open_dataset(data_dir, name, scale) for name in sets]  # fail fast on a missing set
+    return [evaluate_set(upscaler, f, progress) for f in folders]
+
+
+def format_table(report):
+    lines = [f"{report['model']} x{report['scale']}",
+             f"{'set':<10} {'images':>6} {'PSNR (dB)':>10} {'SSIM':>7}  LR"]
+    for r in report["results"]:
+        src = {"disk": "from disk", "imresize": "made with srhw imresize (MATLAB-exact)"}.get(
+            r["lr_source"], "some from disk, some made with srhw imresize")
+        lines.append(f"{r['set']:<10} {r['images']:>6} {r['psnr']:>10.2f} {r['ssim']:>7.4f}  {src}")
+    return "\n".join(lines)
+
+
+def run(args):
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    data_dir = Path(args.data) if args.data else default_data_dir()
+    if not data_dir.is_dir():
+        raise SrhwError(f"data folder {data_dir} does not exist (set --data or $SRHW_DATA)")
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    if not sets:
+        raise SrhwError("--sets is empty")
+    name, scale, upscaler, meta = make_upscaler(args)
+    report = {"model": name, "scale": scale}
+    if args.checkpoint:
+        report["checkpoint"] = str(args.checkpoint)
+        report["step"] = meta.get("step")
+    report["results"] = evaluate(upscaler, data_dir, sets, scale)
+    if args.out:
+        write_text(args.out, json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2) if args.json else format_table(report))
+    return 0
