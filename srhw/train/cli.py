@@ -1,0 +1,66 @@
+"""`srhw train`: train a zoo model with the paper's recipe (srhw/train/config.py) and exact resume.
+
+    python -m srhw train --model bl --scale 2 --out runs/bl_x2                      # paper: 300 epochs
+    python -m srhw train --model bl --scale 4 --init runs/bl_x2/model.safetensors --out runs/bl_x4
+    python -m srhw train --model bl --scale 2 --iters 2000 --out runs/short --resume
+    torchrun --nproc_per_node 4 -m srhw train ...                                     # DDP
+"""
+
+import json
+from dataclasses import fields
+
+from srhw.errors import SrhwError
+from srhw.train.config import TrainConfig
+
+
+def add_arguments(p):
+    d = TrainConfig()
+    p.add_argument("--model", dest="spec", help=f"zoo spec (default {d.spec})")
+    p.add_argument("--scale", type=int, help=f"SR factor 2, 3 or 4 (default {d.scale})")
+    p.add_argument("--model-args", type=json.loads,
+                   help='JSON overrides for the model constructor, e.g. \'{"num_feat": 16}\' (small test models)')
+    p.add_argument("--init", help="x2 checkpoint to initialise an x3/x4 model from (all but the upsampler)")
+    p.add_argument("--data", help=f"training set under --data-dir (default {d.data}; 'DIV2K' = DIV2K layout)")
+    p.add_argument("--data-dir", help="data root (default $SRHW_DATA or <repo>/../shared/data)")
+    p.add_argument("--iters", type=int, help="total iterations (overrides --epochs)")
+    p.add_argument("--epochs", type=int, help=f"epochs of {d.iters_per_epoch} iterations (default {d.epochs})")
+    p.add_argument("--patch", type=int, help=f"LR patch size (default {d.patch})")
+    p.add_argument("--batch", type=int, help=f"batch size (default {d.batch})")
+    p.add_argument("--lr", type=float, help=f"initial learning rate (default {d.lr})")
+    p.add_argument("--seed", type=int, help=f"seed (default {d.seed})")
+    p.add_argument("--out", help=f"run folder (default {d.out})")
+    p.add_argument("--ckpt-every", type=int, help=f"iterations between checkpoints (default {d.ckpt_every})")
+    p.add_argument("--log-every", type=int, help=f"iterations between log rows (default {d.log_every})")
+    p.add_argument("--val-every", type=int, help=f"iterations between Set5 validations (default {d.val_every})")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: all cores of this process)")
+    p.add_argument("--stop-at", type=int, help="stop after this iteration (continue later with --resume)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+
+
+def config_from_args(args):
+    """TrainConfig with only the options given on the command line changed."""
+    names = {f.name for f in fields(TrainConfig)}
+    if getattr(args, "model_args", None) is not None and not isinstance(args.model_args, dict):
+        raise SrhwError("--model-args must be a JSON object")
+    given = {k: v for k, v in vars(args).items() if k in names and v is not None}
+    cfg = TrainConfig(**given)
+    if cfg.scale not in (2, 3, 4):
+        raise SrhwError(f"unsupported scale {cfg.scale}: use 2, 3 or 4")
+    if "out" not in given:
+        cfg.out = f"runs/{cfg.spec}_x{cfg.scale}".replace("(", "_").replace(")", "").replace("=", "").replace(",", "_")
+    for k in ("iters", "epochs", "patch", "batch", "ckpt_every", "log_every"):
+        v = getattr(cfg, k)
+        if v is not None and v < 1:
+            raise SrhwError(f"--{k.replace('_', '-')} must be a positive integer")
+    return cfg
+
+
+def run(args):
+    from srhw.train.loop import train
+
+    cfg = config_from_args(args)
+    res = train(cfg, resume=args.resume)
+    state = "done" if res["done"] else f"stopped at {res['step']} of {res['total']} (continue with --resume)"
+    val = f", {cfg.val_set} PSNR {res['val_psnr']:.2f} dB" if res["val_psnr"] is not None else ""
+    print(f"{cfg.spec} x{cfg.scale}: {state}, {res['iters_per_s']:.2f} it/s{val}; {res['out']}/model.safetensors")
+    return 0
