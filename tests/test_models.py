@@ -133,3 +133,16 @@ def test_freeze_fixes_codes():
     with torch.no_grad():
         layer.weight_b.mul_(-1)  # would flip every code if they were recomputed
     assert torch.equal(layer.ternary()[0].to(torch.int8), before)
+
+
+def test_sum_product_state_survives_a_state_dict_round_trip():
+    torch.manual_seed(4)
+    a = SumProductConv2d(4, 4, 3, r=8)
+    a.freeze()
+    b = SumProductConv2d(4, 4, 3, r=8)
+    b.load_state_dict(a.state_dict())
+    assert b.frozen and b.mode == "ternary"
+    x = torch.randn(1, 4, 5, 5)
+    torch.testing.assert_close(a(x), b(x))
+    with pytest.raises(ValueError):
+        b.mode = "full"

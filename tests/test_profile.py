@@ -138,3 +138,19 @@ def test_cli_bad_input_one_line_exit_2(args, tmp_path):
     assert out.stdout == "" and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert "Traceback" not in out.stderr
     assert list(tmp_path.iterdir()) == [], "nothing may be written"
+
+
+def test_cli_sparse_counts_from_checkpoint(tmp_path):
+    from srhw.checkpoint import save_checkpoint
+    torch.manual_seed(0)
+    model = build("st_bl(r=c_out)", 2)
+    for m in model.modules():
+        if isinstance(m, SumProductConv2d):
+            m.freeze()
+    ckpt = save_checkpoint(tmp_path / "st.safetensors", model, {"spec": "st_bl(r=c_out)", "scale": 2, "quant": "ternary"})
+    out = run_cli("profile", "--model", "st_bl", "--r", "c_out", "--scale", "2", "--checkpoint", str(ckpt), "--json")
+    assert out.returncode == 0, out.stderr
+    (row,) = json.loads(out.stdout)
+    assert row["sparse_adds"] == count_ops("st_bl(r=c_out)", 2, model=model, sparse=True).adds < row["adds"]
+    bad = run_cli("profile", "--model", "st_bl", "--r", "2c_out", "--scale", "2", "--checkpoint", str(ckpt))
+    assert bad.returncode == 2 and "does not fit" in bad.stderr and "Traceback" not in bad.stderr

@@ -50,10 +50,32 @@ class SumProductConv2d(nn.Module):
         self.scale = nn.Parameter(torch.ones(r))  # a: the r per-channel multiplies
         self.weight_c = nn.Parameter(torch.empty(out_ch, r // groups, 1, 1))
         self.bias = nn.Parameter(torch.zeros(out_ch)) if bias else None
-        self.mode = "full"  # "full" | "ternary"
-        self.register_buffer("frozen_b", None)  # codes fixed by freeze()
-        self.register_buffer("frozen_c", None)
+        # Persistent state, so a checkpoint says how the layer computes: 0 full precision, 1 ternary,
+        # 2 ternary with the codes fixed by freeze() (then frozen_b/frozen_c hold them).
+        self.register_buffer("quant_state", torch.tensor(0, dtype=torch.uint8))
+        self.register_buffer("frozen_b", torch.zeros(self.weight_b.shape, dtype=torch.int8))
+        self.register_buffer("frozen_c", torch.zeros(self.weight_c.shape, dtype=torch.int8))
         self.reset_parameters()
+
+    @property
+    def mode(self) -> str:
+        """"full" or "ternary" (frozen layers are ternary too; see `frozen`)."""
+        return "full" if self._state() == 0 else "ternary"
+
+    @mode.setter
+    def mode(self, value: str):
+        if value not in ("full", "ternary"):
+            raise ValueError(f"mode must be 'full' or 'ternary', not {value!r}")
+        if self.frozen and value == "full":
+            raise ValueError("a frozen layer stays ternary")
+        self.quant_state.fill_(0 if value == "full" else max(1, self._state()))
+
+    @property
+    def frozen(self) -> bool:
+        return self._state() == 2
+
+    def _state(self) -> int:
+        return 0 if self.quant_state.is_meta else int(self.quant_state)
 
     def reset_parameters(self):
         nn.init.kaiming_uniform_(self.weight_b, a=5 ** 0.5)
@@ -64,7 +86,7 @@ class SumProductConv2d(nn.Module):
 
     def ternary(self):
         """(codes_b, alpha_b (r,1,1,1), codes_c, alpha_c (1,1,1,1)): the ternary decomposition in use."""
-        if self.frozen_b is not None:
+        if self.frozen:
             cb, cc = self.frozen_b.to(self.weight_b.dtype), self.frozen_c.to(self.weight_c.dtype)
             ab = (self.weight_b.abs() * cb.abs()).sum((1, 2, 3), keepdim=True) / cb.abs().sum((1, 2, 3), keepdim=True).clamp_min(1)
             ac = (self.weight_c.abs() * cc.abs()).sum() / cc.abs().sum().clamp_min(1)
@@ -92,8 +114,9 @@ class SumProductConv2d(nn.Module):
     def freeze(self):
         """Fix the current ternary codes; afterwards only alpha (through W magnitudes), a and bias move."""
         cb, _, cc, _ = self.ternary()
-        self.frozen_b, self.frozen_c = cb.to(torch.int8), cc.to(torch.int8)
-        self.mode = "ternary"
+        self.frozen_b.copy_(cb.to(torch.int8))
+        self.frozen_c.copy_(cc.to(torch.int8))
+        self.quant_state.fill_(2)
 
     def forward(self, x):
         wb, wc = self.effective_weights()

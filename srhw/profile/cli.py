@@ -53,8 +53,7 @@ def _model_rows(args) -> list[dict]:
     if rs.variant.name == "st_bl":
         row.update({k: v for k, v in table5_row(spec, args.scale).items() if k not in row})
         if args.checkpoint:
-            from srhw.checkpoint import load_model
-            model = load_model(args.checkpoint, spec=str(rs), scale=args.scale)
+            model = _load_trained(args.checkpoint, str(rs), args.scale)
             sp = table5_row(spec, args.scale, model=model, sparse=True)
             row.update({f"sparse_{k}": sp[k] for k in ("mults", "adds", "mult_reduction_pct", "add_reduction_pct")})
     elif args.checkpoint:
@@ -69,6 +68,17 @@ def _model_rows(args) -> list[dict]:
         row.update({"reference": ref["model"], "mult_adds_saved_g_per_0.01db": t.mult_adds_saved_g,
                     "params_saved_k_per_0.01db": t.params_saved_k})
     return [row]
+
+
+def _load_trained(path, spec, scale):
+    from srhw.checkpoint import load_into
+    from srhw.models import build
+
+    model = build(spec, scale)
+    meta = load_into(model, path, spec, scale)
+    if meta.get("spec") and canonical(meta["spec"]) != spec or meta.get("scale") not in (None, scale):
+        raise SrhwError(f"{path} holds {meta.get('spec')} x{meta.get('scale')}, not {spec} x{scale}")
+    return model
 
 
 def _text_table(table: int, rows: list[dict]) -> str:
@@ -98,7 +108,7 @@ def _text_rows(rows: list[dict]) -> str:
                        f"{row['adds'] / 1e9:.2f} G adds ({row['add_reduction_pct']:.3f} % fewer)")
         if "sparse_adds" in row:
             out.append(f"  sparsity-aware (trained weights): {row['sparse_mults'] / 1e9:.4f} G mults, {row['sparse_adds'] / 1e9:.2f} G adds "
-                       f"({row['sparse_add_reduction_pct']:.3f} % fewer than bl)")
+                       f"(reduction against bl {row['sparse_add_reduction_pct']:.3f} %)")
         if "reference" in row:
             out.append(f"  against {row['reference']}: {row['mult_adds_saved_g_per_0.01db']:.4f} G Mult-Adds and "
                        f"{row['params_saved_k_per_0.01db']:.2f} K params saved per 0.01 dB PSNR lost")
