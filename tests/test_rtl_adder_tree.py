@@ -307,3 +307,31 @@ def test_cli_bad_input_exits_2(tmp_path, case):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("srhw rtl: error:"), r.stderr
     assert not (tmp_path / "out" / "adder_tree.v").exists()
+
+
+# -- heavy runs (pytest -m slow) -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_yosys_synth_xc7_24x72(tmp_path):
+    """synth_xilinx of a CI-sized tree (~15-20 s): LUT/carry logic only, one carry chain per adder."""
+    from rtl.yosys import count_arith, synth_xc7
+
+    W = random_ternary(24, 72, 2 / 3, seed=1)
+    tree = AdderTree(W)
+    (tmp_path / "t.v").write_text(to_verilog(tree, "t"))
+    cells = count_arith(tmp_path / "t.v", "t")
+    assert cells["$mul"] == 0 and cells["$add"] + cells["$sub"] + cells["$neg"] == tree.plan.adders
+    res = synth_xc7(tmp_path / "t.v", "t")
+    assert res["DSP48E1"] == 0 and res["RAMB"] == 0
+    assert res["CARRY4"] >= tree.plan.adders
+
+
+@pytest.mark.slow
+def test_cse_512x576_planning():
+    """stack.md: 0.31x of naive at 512x576; demand at least the 30% saving of the smaller sizes."""
+    W = random_ternary(512, 576, 2 / 3, seed=2)
+    plan = plan_adder_tree(W, 8)
+    assert plan.adders <= 0.7 * plan.naive_adders
+    X = np.random.default_rng(2).integers(-128, 128, (16, 576))
+    assert np.array_equal(evaluate_plan(plan, X), adder_tree_ref(W, X))
