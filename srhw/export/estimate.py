@@ -1,0 +1,345 @@
+"""Analytic cost of a zoo model on an FPGA part: per-layer work, reuse factors, resources, fps, roofline.
+
+Every figure this module produces is ANALYTIC (source "analytic"): arithmetic on layer shapes and the
+assumptions named below, never a synthesis or Vivado result (no Vivado exists on these machines).
+
+Work per output pixel (the paper's Table 5 convention, as `srhw.profile.count_ops`):
+  * sum-product conv: mults = r (the a' scales, on DSPs); adds = r (c_in k^2/g - 1) + c_out (r/g - 1)
+    (dense ternary W_b and W_c, on LUT adders);
+  * plain conv (MeanShift, CA, INT8 convs): mults = adds = c_out c_in k^2 / g, one DSP48 MAC each (the
+    DSP's post-adder does the accumulation, so these adds cost no LUTs).
+
+Two architectures are estimated, in this order (hardware.md, "a design that fits the 7020 has to choose"):
+  1. "dataflow": every layer its own block (hls4ml io_stream), line buffers and weights on chip,
+     reuse factors from `SetFolding`; channel attention maps buffered off chip (see `ca_buffer`).
+  2. "layer-sequential": one shared engine (the DSPs and a LUT adder array) runs the layers one after
+     the other; feature maps go to DDR and back, weights of the running layer sit in BRAM.
+The first that fits the part is reported; the other is kept in the report for comparison. A model
+that fits neither even at maximum reuse raises SrhwError.
+
+Assumptions (every one is stated in the report beside the numbers):
+  ACT_BITS = 8 activations; LUT adder of w bits = w LUTs + w FFs (hardware.md: ~w LUTs per adder, a
+  CARRY4 per 4 bits not counted as LUTs), w = 8 + ceil(log2(fan-in)) + 1; one DSP per multiply (no
+  int8 packing); BRAM by capacity only (36 Kbit each, port-width limits ignored); a fully unrolled
+  (R = 1) ternary layer is hard-wired (weights cost no memory); PER_LAYER_LUT/FF control overhead.
+"""
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from srhw.errors import SrhwError
+from srhw.export.parts import Part
+from srhw.models import SumProductConv2d, build
+from srhw.profile.counting import lr_size
+
+SOURCE = "analytic"
+ACT_BITS = 8  # activation width everywhere between layers (INT8 / ternary designs)
+WEIGHT_BITS = {"sp": 2, "conv": 8}  # ternary codes in 2 bits; INT8 weights
+SCALE_BITS = 16  # a' multiplier operand of a sum-product conv (one DSP48 port)
+MAX_BLOCK_MULTS = 4096  # every unrolled block stays within this many multipliers (hls4ml's unroll limit)
+LUT_BUDGET = 0.85  # fraction of LUTs for arithmetic (hardware.md: ~45 k of 53.2 k on the 7020)
+DSP_BUDGET = 1.0
+BRAM_BUDGET = 0.9
+PER_LAYER_LUT = 150  # control, counters, stream handshakes per dataflow block (assumption)
+PER_LAYER_FF = 300
+BRAM_BITS = 36 * 1024
+
+
+@dataclass
+class Layer:
+    """One conv (plain or sum-product) as the hardware sees it."""
+
+    name: str
+    kind: str  # "sp" | "conv"
+    c_in: int
+    c_out: int
+    k: int
+    groups: int
+    r: int  # hidden width of an SP conv; 0 for a plain conv
+    out_h: int  # output map size of one run at 720p
+    out_w: int
+    runs: int  # how many times it runs per frame (ERUM recursion)
+    mults_per_pixel: int
+    adds_per_pixel: int  # Table 5 convention (dense)
+    lut_adds_per_pixel: int  # adds done in LUTs (SP layers); plain-conv adds ride on DSPs
+    adder_bits: int
+
+    @property
+    def pixels(self) -> int:
+        return self.out_h * self.out_w * self.runs
+
+    @property
+    def weight_bits(self) -> int:
+        if self.kind == "sp":
+            n = self.r * self.c_in // self.groups * self.k ** 2 + self.c_out * self.r // self.groups
+            return n * WEIGHT_BITS["sp"] + self.r * SCALE_BITS
+        return self.c_out * self.c_in // self.groups * self.k ** 2 * WEIGHT_BITS["conv"]
+
+    @property
+    def line_buffer_bits(self) -> int:
+        """(k-1) input lines of the layer's map, c_in channels of ACT_BITS (the sliding window's storage)."""
+        return (self.k - 1) * self.out_w * self.c_in * ACT_BITS
+
+
+def _adder_bits(fan_in: int) -> int:
+    return ACT_BITS + math.ceil(math.log2(max(fan_in, 2))) + 1
+
+
+def _inside_sp(name, mods):
+    parts = name.split(".")
+    return any(isinstance(mods.get(".".join(parts[:i])), SumProductConv2d) for i in range(1, len(parts)))
+
+
+def model_layers(spec: str, scale: int, model: nn.Module | None = None, **config) -> list[Layer]:
+    """The convs of a zoo model at 720p, in execution order, from a forward pass on meta tensors."""
+    with torch.device("meta"):
+        meta = build(spec, scale, **config)
+    mods = dict(meta.named_modules())
+    seen: dict[str, list] = {}
+    hooks = []
+    for name, mod in mods.items():
+        if isinstance(mod, SumProductConv2d) or (isinstance(mod, nn.Conv2d) and not _inside_sp(name, mods)):
+            def hook(m, inp, out, name=name):
+                if name in seen:
+                    seen[name][2] += 1
+                else:
+                    seen[name] = [out.shape[-2], out.shape[-1], 1]
+            hooks.append(mod.register_forward_hook(hook))
+    h, w = lr_size(scale)
+    try:
+        with torch.no_grad():
+            meta(torch.empty(1, 3, h, w, device="meta"))
+    finally:
+        for hk in hooks:
+            hk.remove()
+    layers = []
+    for name, (oh, ow, runs) in seen.items():
+        mod = mods[name]
+        if isinstance(mod, SumProductConv2d):
+            k, g, r = mod.kernel_size, mod.groups, mod.r
+            fan_b = mod.in_ch // g * k * k
+            adds = r * (fan_b - 1) + mod.out_ch * (r // g - 1)
+            layers.append(Layer(name, "sp", mod.in_ch, mod.out_ch, k, g, r, oh, ow, runs, r, adds, adds,
+                                _adder_bits(fan_b)))
+        else:
+            kh, kw = mod.kernel_size
+            macs = mod.out_channels * mod.in_channels // mod.groups * kh * kw
+            layers.append(Layer(name, "conv", mod.in_channels, mod.out_channels, max(kh, kw), mod.groups, 0,
+                                oh, ow, runs, macs, macs, 0, 0))
+    return layers
+
+
+def ca_maps(spec: str, scale: int) -> list[dict]:
+    """Channel-attention blocks and the feature map each must see whole before rescaling it (720p)."""
+    h, w = lr_size(scale)
+    with torch.device("meta"):
+        meta = build(spec, scale)
+    out = []
+    for name, mod in meta.named_modules():
+        if type(mod).__name__ == "ChannelAttention":
+            c = mod.attention[1].in_channels
+            out.append({"name": name, "h": h, "w": w, "c": c, "bits": h * w * c * ACT_BITS})
+    return out
+
+
+# --- folding -----------------------------------------------------------------------------------
+
+@dataclass
+class LayerCost:
+    name: str
+    kind: str
+    mults_per_pixel: int
+    adds_per_pixel: int
+    reuse_factor: int
+    cycles_per_pixel: int
+    pixels_per_frame: int
+    cycles_per_frame: int
+    dsp: int
+    lut: int
+    ff: int
+    bram: int
+    source: str = SOURCE
+
+
+def _block_cost(layer: Layer, R: int) -> LayerCost:
+    """Resources of one dataflow block of `layer` at reuse factor R (each unit used R times per pixel)."""
+    dsp = math.ceil(layer.mults_per_pixel / R)
+    adders = math.ceil(layer.lut_adds_per_pixel / R)
+    lut = adders * layer.adder_bits + PER_LAYER_LUT
+    ff = adders * layer.adder_bits + PER_LAYER_FF
+    wbits = 0 if (layer.kind == "sp" and R == 1) else layer.weight_bits  # R = 1 ternary: hard-wired
+    bram = math.ceil(layer.line_buffer_bits / BRAM_BITS) + math.ceil(wbits / BRAM_BITS)
+    return LayerCost(layer.name, layer.kind, layer.mults_per_pixel, layer.adds_per_pixel, R, R,
+                     layer.pixels, R * layer.pixels, dsp, lut, ff, bram)
+
+
+def _max_reuse(layer: Layer) -> int:
+    return max(layer.mults_per_pixel, layer.lut_adds_per_pixel, 1)
+
+
+def _min_reuse(layer: Layer) -> int:
+    return max(1, math.ceil(layer.mults_per_pixel / MAX_BLOCK_MULTS), math.ceil(layer.lut_adds_per_pixel / MAX_BLOCK_MULTS))
+
+
+def _totals(costs) -> dict:
+    return {k: sum(getattr(c, k) for c in costs) for k in ("lut", "ff", "dsp", "bram")}
+
+
+def _within(totals: dict, part: Part) -> bool:
+    return (totals["lut"] <= LUT_BUDGET * part.lut and totals["dsp"] <= DSP_BUDGET * part.dsp
+            and totals["bram"] <= BRAM_BUDGET * part.bram and totals["ff"] <= part.ff)
+
+
+class SetFolding:
+    """Pick one reuse factor per layer so the dataflow design meets the part's budget (FINN SetFolding-like).
+
+    Very simple, like FINN's: a common target of cycles per frame T starts at the fastest the
+    4096-multiplier block limit allows; each layer gets the largest reuse factor R with
+    R x pixels <= T (at least its minimum); while the totals exceed the budget, T grows by 25 %.
+    It ignores hls4ml's valid-reuse-factor rules (hls4ml rounds to the nearest valid value), BRAM port
+    widths and routing; a hand-tuned folding can do better. Writes `reuse_factor` into each LayerCost.
+    """
+
+    def __init__(self, part: Part, growth: float = 1.25):
+        self.part, self.growth = part, growth
+
+    def apply(self, layers: list[Layer]) -> tuple[list[LayerCost], bool]:
+        """(costs, fits). At maximum reuse everywhere and still over budget: fits is False."""
+        T = max(_min_reuse(l) * l.pixels for l in layers)
+        while True:
+            rs = [min(_max_reuse(l), max(_min_reuse(l), T // l.pixels)) for l in layers]
+            costs = [_block_cost(l, R) for l, R in zip(layers, rs)]
+            if _within(_totals(costs), self.part):
+                return costs, True
+            if all(R == _max_reuse(l) for l, R in zip(layers, rs)):
+                return costs, False
+            T = int(T * self.growth) + 1
+
+
+# --- the two architectures -------------------------------------------------------------------
+
+@dataclass
+class Estimate:
+    architecture: str
+    fits: bool
+    layers: list
+    totals: dict
+    cycles_per_frame: int
+    offchip_bytes_per_frame: int
+    fps_720p: float
+    notes: list = field(default_factory=list)
+    source: str = SOURCE
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        return d
+
+
+def _ca_offchip_bytes(cas) -> int:
+    return sum(2 * c["bits"] // 8 for c in cas)  # the map is written once and read back once
+
+
+def estimate_dataflow(layers, cas, part: Part, clock_mhz: float) -> Estimate:
+    costs, fits = SetFolding(part).apply(layers)
+    cycles = max(c.cycles_per_frame for c in costs)  # a pipeline runs at the pace of its slowest block
+    ca_bytes = _ca_offchip_bytes(cas)
+    t = max(cycles / (clock_mhz * 1e6), ca_bytes / (part.ddr_gbps * 1e9))
+    notes = ["every layer its own block; line buffers and weights on chip",
+             "frame time = slowest block's cycles per frame (pipelined), or the CA buffer traffic if slower"]
+    if cas:
+        notes.append(f"{len(cas)} channel-attention maps buffered off chip: {ca_bytes / 1e6:.1f} MB DDR traffic per frame")
+    return Estimate("dataflow", fits, costs, _totals(costs), cycles, ca_bytes, 1.0 / t, notes)
+
+
+def estimate_layer_sequential(layers, cas, part: Part, clock_mhz: float) -> Estimate:
+    """One engine: P_m DSP multipliers and P_a LUT adder lanes shared by all layers, maps in DDR."""
+    w = max((l.adder_bits for l in layers if l.kind == "sp"), default=ACT_BITS + 10)
+    overhead_lut, overhead_ff = 4 * PER_LAYER_LUT, 4 * PER_LAYER_FF  # engine control + DMA (assumption)
+    p_m = max(1, int(DSP_BUDGET * part.dsp))
+    has_sp = any(l.kind == "sp" for l in layers)
+    p_a = max(1, int((LUT_BUDGET * part.lut - overhead_lut) // w)) if has_sp else 0
+    # on chip: (k-1) lines of the widest layer input, double-buffered weights of the largest layer
+    lb = max(l.line_buffer_bits for l in layers)
+    wb = 2 * max(l.weight_bits for l in layers)
+    bram = math.ceil(lb / BRAM_BITS) + math.ceil(wb / BRAM_BITS)
+    costs, total_cycles, total_bytes, total_time = [], 0, 0, 0.0
+    for l in layers:
+        cpp = max(math.ceil(l.mults_per_pixel / p_m), math.ceil(l.lut_adds_per_pixel / p_a) if l.lut_adds_per_pixel else 0, 1)
+        n_in = l.pixels  # stride 1, same padding: as many input as output pixels per run
+        nbytes = (n_in * l.c_in + l.pixels * l.c_out) * ACT_BITS // 8 + l.weight_bits // 8
+        cyc = cpp * l.pixels
+        total_cycles += cyc
+        total_bytes += nbytes
+        total_time += max(cyc / (clock_mhz * 1e6), nbytes / (part.ddr_gbps * 1e9))  # DMA overlaps compute
+        costs.append(LayerCost(l.name, l.kind, l.mults_per_pixel, l.adds_per_pixel, cpp, cpp, l.pixels, cyc, 0, 0, 0, 0))
+    ca_bytes = _ca_offchip_bytes(cas)
+    total_bytes += ca_bytes
+    total_time += ca_bytes / (part.ddr_gbps * 1e9)
+    totals = {"lut": p_a * w + overhead_lut, "ff": p_a * w + overhead_ff, "dsp": p_m, "bram": bram}
+    fits = totals["bram"] <= BRAM_BUDGET * part.bram and totals["lut"] <= part.lut
+    notes = [f"shared engine: {p_m} DSP multipliers, {p_a} LUT adder lanes of {w} bits; layers run one after the other",
+             "per-layer reuse_factor = cycles per output pixel on the shared engine; per-layer resources are the engine's (not summed)",
+             f"feature maps through DDR: read input + write output + weights per layer, {part.ddr_gbps} GB/s practical (assumption)"]
+    return Estimate("layer-sequential", fits, costs, totals, total_cycles, total_bytes, 1.0 / total_time, notes)
+
+
+def roofline(layers, part: Part, clock_mhz: float, offchip_bytes: int) -> dict:
+    """hardware.md's one definition: 1 / max(compute time, memory time), assumptions beside the number."""
+    f = clock_mhz * 1e6
+    mults = sum(l.mults_per_pixel * l.pixels for l in layers)
+    lut_adds = sum(l.lut_adds_per_pixel * l.pixels for l in layers)
+    w = max((l.adder_bits for l in layers if l.kind == "sp"), default=ACT_BITS + 10)
+    lanes = int(LUT_BUDGET * part.lut) // w
+    t_mult = mults / (part.dsp * f)
+    t_add = lut_adds / (lanes * f) if lut_adds else 0.0
+    t_mem = offchip_bytes / (part.ddr_gbps * 1e9)
+    t = max(t_mult, t_add, t_mem)
+    return {
+        "fps": 1.0 / t, "bound": ["dsp multiplies", "lut adds", "memory"][[t_mult, t_add, t_mem].index(t)],
+        "compute_time_s": max(t_mult, t_add), "memory_time_s": t_mem,
+        "mults_per_frame": mults, "lut_adds_per_frame": lut_adds, "offchip_bytes_per_frame": offchip_bytes,
+        "assumptions": {
+            "clock_mhz": clock_mhz, "dsp_available": part.dsp,
+            "lut_budget_for_arithmetic": int(LUT_BUDGET * part.lut), "luts_per_adder": w, "adder_lanes": lanes,
+            "ddr_gbps_practical": part.ddr_gbps,
+            "adds": "dense ternary adds of the sum-product convs as the design performs them (no zero pruning, no CSE); "
+                    "plain-conv accumulations run in the DSP post-adders and are counted with the mults",
+            "offchip": "the bytes of the reported architecture (feature maps and/or channel-attention buffers)",
+        },
+        "source": SOURCE,
+    }
+
+
+def estimate(spec: str, scale: int, part: Part, clock_mhz: float = 150.0, layers=None) -> dict:
+    """The analytic report section for `spec` x`scale` on `part`. Raises SrhwError if nothing fits."""
+    layers = layers if layers is not None else model_layers(spec, scale)
+    cas = ca_maps(spec, scale)
+    df = estimate_dataflow(layers, cas, part, clock_mhz)
+    ls = estimate_layer_sequential(layers, cas, part, clock_mhz)
+    chosen = df if df.fits else ls if ls.fits else None
+    if chosen is None:
+        t = df.totals
+        raise SrhwError(f"{spec} x{scale} does not fit {part.name} even at maximum reuse: dataflow needs "
+                        f"{t['bram']} BRAM36/{t['lut']} LUT/{t['dsp']} DSP, the layer-sequential engine "
+                        f"{ls.totals['bram']} BRAM36 (capacity {part.bram} BRAM36, {part.lut} LUT, {part.dsp} DSP)")
+    roof = roofline(layers, part, clock_mhz, chosen.offchip_bytes_per_frame)
+    ca_cost = [{**c, "bytes": c["bits"] // 8, "bram36_if_on_chip": math.ceil(c["bits"] / BRAM_BITS)} for c in cas]
+    return {
+        "architecture": chosen.architecture, "fits": chosen.fits, "chosen": chosen.as_dict(),
+        "alternative": (ls if chosen is df else df).as_dict(),
+        "fps_720p": chosen.fps_720p, "clock_mhz": clock_mhz, "roofline": roof,
+        "efficiency_vs_roofline": chosen.fps_720p / roof["fps"],
+        "ca_buffer": ca_cost,
+        "assumptions": {
+            "act_bits": ACT_BITS, "weight_bits": WEIGHT_BITS, "scale_bits": SCALE_BITS,
+            "max_block_mults": MAX_BLOCK_MULTS, "lut_budget": LUT_BUDGET, "dsp_budget": DSP_BUDGET,
+            "bram_budget": BRAM_BUDGET, "per_layer_lut": PER_LAYER_LUT, "per_layer_ff": PER_LAYER_FF,
+            "adder": "w-bit adder = w LUTs + w FFs, w = 8 + ceil(log2 fan-in) + 1",
+            "dsp": "one DSP48 per multiply, no int8 packing", "bram": "by capacity only (36 Kbit), port widths ignored",
+            "frame": "1280x720 output, LR = 720/s x 1280/s",
+        },
+        "source": SOURCE,
+    }
