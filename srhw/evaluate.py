@@ -34,6 +34,7 @@ def add_arguments(p):
                    help="run the network on LR tiles of this size (0 = whole image; tiles change channel "
                         "attention's global pooling, so results differ slightly)")
     p.add_argument("--tile-overlap", type=int, default=16, help="LR pixels of context around each tile")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda for networks")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--out", help="also write the JSON results to this file")
@@ -53,11 +54,13 @@ def network_upscaler(model, scale, tile=0, overlap=16):
     import torch
 
     model.eval()
+    device = next(model.parameters(), torch.zeros(0)).device
 
     def run(lr):
-        x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1))).float()[None]  # (1, 3, h, w)
+        x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1))).float()[None].to(device)  # (1,3,h,w)
         with torch.no_grad():
             y = forward_tiled(model, x, scale, tile, overlap) if tile else model(x)
+        y = y.cpu()
         if y.shape[-2:] != (x.shape[-2] * scale, x.shape[-1] * scale):
             raise SrhwError(f"model output {tuple(y.shape)} is not x{scale} of its input {tuple(x.shape)}")
         return y[0].round().clamp(0, 255).byte().permute(1, 2, 0).numpy()  # (h*s, w*s, 3)
@@ -70,7 +73,7 @@ def forward_tiled(model, x, scale, tile, overlap):
     import torch
 
     _, c, h, w = x.shape
-    out = torch.zeros(1, c, h * scale, w * scale, dtype=x.dtype)
+    out = torch.zeros(1, c, h * scale, w * scale, dtype=x.dtype, device=x.device)
     for y0 in range(0, h, tile):
         for x0 in range(0, w, tile):
             y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
@@ -81,6 +84,17 @@ def forward_tiled(model, x, scale, tile, overlap):
                 :, :, oy : oy + (y1 - y0) * scale, ox : ox + (x1 - x0) * scale
             ]
     return out
+
+
+def _device(args):
+    import torch
+
+    dev = getattr(args, "device", "cpu") or "cpu"
+    if dev not in ("cpu", "cuda"):
+        raise SrhwError(f"unknown --device {dev}: use cpu or cuda")
+    if dev == "cuda" and not torch.cuda.is_available():
+        raise SrhwError("--device cuda: no CUDA device available")
+    return torch.device(dev)
 
 
 def make_upscaler(args):
@@ -107,6 +121,7 @@ def make_upscaler(args):
         model = build(spec, scale=int(scale), **(meta.get("model_args") or {}))
         check_state_dict(model, state_dict, spec, scale)
         model.load_state_dict(state_dict)
+        model.to(_device(args))
         return spec, int(scale), network_upscaler(model, int(scale), args.tile, args.tile_overlap), meta
     if not args.model or not args.scale:
         raise SrhwError("give --model and --scale (or --checkpoint)")
@@ -116,7 +131,7 @@ def make_upscaler(args):
         return "bicubic", args.scale, bicubic_upscaler(args.scale), {}
     from srhw.models import build
 
-    model = build(args.model, scale=args.scale)  # random weights: only useful as a smoke test
+    model = build(args.model, scale=args.scale).to(_device(args))  # random weights: only a smoke test
     print(f"srhw eval: warning: {args.model} has no --checkpoint, evaluating random weights", file=sys.stderr)
     return args.model, args.scale, network_upscaler(model, args.scale, args.tile, args.tile_overlap), {}
 

@@ -32,6 +32,7 @@ def add_arguments(p):
     p.add_argument("--ckpt-every", type=int, help=f"iterations between checkpoints (default {d.ckpt_every})")
     p.add_argument("--log-every", type=int, help=f"iterations between log rows (default {d.log_every})")
     p.add_argument("--val-every", type=int, help=f"iterations between Set5 validations (default {d.val_every})")
+    p.add_argument("--device", help="auto (default: cuda if available), cpu or cuda")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: all cores of this process)")
     p.add_argument("--stop-at", type=int, help="stop after this iteration (continue later with --resume)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")

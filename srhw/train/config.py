@@ -33,6 +33,7 @@ class TrainConfig:
     log_every: int = 100  # iterations between CSV rows (mean loss over the window)
     val_every: int = 1000  # iterations between Set5 validations (0: only at the end; <0: never)
     val_set: str = "Set5"
+    device: str = "auto"  # "auto" (cuda if available, else cpu), "cpu", "cuda"; bit-exact resume is tested on CPU
     threads: int = 0  # torch CPU threads (0: the cores this process may use, shared among DDP ranks)
     stop_at: int | None = None  # stop after this step as if interrupted (time-boxed jobs, resume tests)
 
