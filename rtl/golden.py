@@ -28,10 +28,10 @@ def pack(words, bits: int) -> int:
     return out
 
 
-def unpack(value: int, count: int, bits: int) -> np.ndarray:
-    """Inverse of `pack`: split a bus value into `count` signed `bits`-wide words (int64)."""
+def unpack(value: int, count: int, bits: int, signed: bool = True) -> np.ndarray:
+    """Inverse of `pack`: split a bus value into `count` `bits`-wide words (int64), signed by default."""
     mask = (1 << bits) - 1
-    sign = 1 << (bits - 1)
+    sign = (1 << (bits - 1)) if signed else 1 << bits  # unsigned: the sign test never fires
     out = np.empty(count, dtype=np.int64)
     for j in range(count):
         w = (value >> (j * bits)) & mask
@@ -45,3 +45,18 @@ def random_ternary(m: int, n: int, density: float = 2 / 3, seed: int = 0) -> np.
     nz = rng.random((m, n)) < density
     sign = np.where(rng.random((m, n)) < 0.5, -1, 1)
     return (nz * sign).astype(np.int8)
+
+
+def sum_product_ref(Wb, a, Wc, bias, sh: int, x, lo: int, hi: int) -> np.ndarray:
+    """Sum-product kernel (rtl.sum_product): clamp(rshift_round(W_c·(a ⊙ (W_b·x)) + bias, sh), lo, hi).
+
+    Rounding is round half up by add-then-shift (srhw.quant.fixedpoint.rshift_round). x: (N,) or (K, N).
+    """
+    x = np.asarray(x, dtype=np.int64)
+    h = adder_tree_ref(Wb, x)  # (..., r)
+    p = h * np.asarray(a, dtype=np.int64)
+    acc = adder_tree_ref(Wc, p)
+    if bias is not None:
+        acc = acc + np.asarray(bias, dtype=np.int64)
+    half = (1 << (sh - 1)) if sh > 0 else 0
+    return np.clip((acc + half) >> sh, lo, hi)
