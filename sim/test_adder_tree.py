@@ -39,22 +39,27 @@ def generate(build_dir: Path, m: int, n: int, in_bits: int = 8, density: float =
             "weights": build_dir / "w.npy", "module": module}
 
 
-def run_bench(sim: str, build_dir: Path, gen: dict, num_samples: int, seed: int = 1) -> float:
-    """Build and run the bench; return simulated vectors per second of the test phase."""
+def run_bench(sim: str, build_dir: Path, gen: dict, num_samples: int, seed: int = 1,
+              test_module: str = "adder_tree_tb", env: dict | None = None) -> float:
+    """Build and run a bench; return simulated vectors per second of the test phase (startup included).
+
+    `env` defaults to the adder-tree bench's ADDER_TREE_WEIGHTS / ADDER_TREE_META from `gen`.
+    """
     runner = get_runner(sim)
     # Amaranth writes `n = a + b` with n one bit wider than a, b (sign extension is Verilog's
     # semantics): Verilator lints that as WIDTHEXPAND/WIDTHTRUNC, which are not errors here.
     build_args = ["-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC"] if sim == "verilator" else []
     runner.build(sources=[gen["verilog"]], hdl_toplevel=gen["module"], build_dir=build_dir / f"{sim}_build",
                  timescale=TIMESCALE, always=True, build_args=build_args)
+    if env is None:
+        env = {"ADDER_TREE_WEIGHTS": str(gen["weights"]), "ADDER_TREE_META": str(gen["meta"])}
     t0 = time.time()
-    results = runner.test(hdl_toplevel=gen["module"], test_module="adder_tree_tb",
+    results = runner.test(hdl_toplevel=gen["module"], test_module=test_module,
                           build_dir=build_dir / f"{sim}_build", test_dir=build_dir / f"{sim}_build",
                           timescale=TIMESCALE,
-                          extra_env={"ADDER_TREE_WEIGHTS": str(gen["weights"]), "ADDER_TREE_META": str(gen["meta"]),
-                                     "NUM_SAMPLES": str(num_samples), "SEED": str(seed)})
+                          extra_env={**env, "NUM_SAMPLES": str(num_samples), "SEED": str(seed)})
     dt = time.time() - t0
-    # The runner does not raise on a failed cocotb test: read the xunit results.
+    # A failing cocotb test makes the runner exit; also read the xunit results to be sure.
     from cocotb_tools.check_results import get_results
 
     tests, fails = get_results(results)

@@ -79,3 +79,31 @@ def test_sum_product_rejects_too_wide_scales():
         with pytest.raises(ValueError, match="DSP48E1"):
             SumProduct(random_ternary(2, 4), [1 << 18, 1], random_ternary(2, 2), None, 0)
         gc.collect()
+
+
+def test_sum_product_cli_sidecar_and_bad_params(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(3)
+    wb, wc = random_ternary(6, 12, seed=3), random_ternary(4, 6, seed=4)
+    a, bias = rng.integers(-2000, 2000, 6), rng.integers(-100, 100, 4)
+    np.savez(tmp_path / "p.npz", wb=wb, wc=wc, a=a, bias=bias, sh=np.int64(9))
+    cmd = [sys.executable, "-m", "srhw", "rtl", "sum-product", "--params", str(tmp_path / "p.npz"),
+           "--in-bits", "8", "--out", str(tmp_path / "o")]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((tmp_path / "o" / "sum_product.json").read_text())
+    dut = SumProduct(wb, a, wc, bias, 9, SumProductConfig())
+    assert (meta["n"], meta["m"], meta["r"], meta["muls"], meta["latency"]) == (12, 4, 6, 6, dut.latency)
+    assert meta["adders"] == dut.tree_b.plan.adders + dut.tree_c.plan.adders + 4
+    assert (tmp_path / "o" / "sum_product.v").read_text().count("*") > 0  # the r multiplies are there
+    # Bad parameters: ternary violated, missing key -> one error line, exit 2.
+    np.savez(tmp_path / "bad.npz", wb=wb * 2, wc=wc, a=a, sh=np.int64(9))
+    np.savez(tmp_path / "miss.npz", wb=wb, wc=wc, a=a)
+    for bad in ("bad.npz", "miss.npz"):
+        cmd[cmd.index("--params") + 1] = str(tmp_path / bad)
+        r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ), timeout=300)
+        assert r.returncode == 2 and r.stderr.startswith("srhw rtl: error:"), (r.returncode, r.stderr)
