@@ -103,6 +103,25 @@ class Plan:
     def depth(self) -> int:
         return max((nd.level for nd in self.nodes), default=0)
 
+    def register_bits(self) -> int:
+        """Flip-flops of the pipeline as rtl.adder_tree builds it: each value read in a later stage is
+        registered at the end of its own stage and delayed to the reading stage; inputs get the input
+        register; outputs are aligned to the last stage; plus `latency` valid bits."""
+        last = {}  # node -> last register time needed
+        for nd in self.nodes:
+            if nd.op == "in":
+                continue
+            for o in (nd.a, nd.b):
+                if o < 0:
+                    continue
+                od = self.nodes[o]
+                if od.op == "in" or od.stage != nd.stage:
+                    last[o] = max(last.get(o, -1), nd.stage - 1)
+        for o in self.outputs:
+            if o is not None:
+                last[o] = max(last.get(o, -1), self.stages)
+        return self.latency + sum(self.nodes[o].width * (t - self.nodes[o].stage + 1) for o, t in last.items())
+
     def summary(self) -> dict:
         naive = self.naive_adders
         return {
@@ -119,6 +138,7 @@ class Plan:
             "nnz": self.nnz,
             "naive_adders": naive,
             "cse_ratio": round(self.adders / naive, 4) if naive else None,
+            "register_bits": self.register_bits(),
         }
 
 

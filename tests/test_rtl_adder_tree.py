@@ -241,7 +241,7 @@ def test_yosys_synth_xc7_small_tree(tmp_path):
     assert res["DSP48E1"] == 0, "a ternary tree must not use DSPs"
     assert res["RAMB"] == 0
     assert res["CARRY4"] >= tree.plan.adders, "keep: one carry chain (>= 1 CARRY4) per adder"
-    assert res["FF"] >= tree.plan.n * tree.plan.in_bits + tree.plan.m * tree.plan.out_bits
+    assert res["FF"] == tree.plan.register_bits(), "the planner's register count must match synthesis"
 
 
 # -- CLI -------------------------------------------------------------------------------------------
@@ -325,6 +325,7 @@ def test_yosys_synth_xc7_24x72(tmp_path):
     res = synth_xc7(tmp_path / "t.v", "t")
     assert res["DSP48E1"] == 0 and res["RAMB"] == 0
     assert res["CARRY4"] >= tree.plan.adders
+    assert res["FF"] == tree.plan.register_bits()
 
 
 @pytest.mark.slow
