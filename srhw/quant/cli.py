@@ -1,0 +1,98 @@
+"""`srhw quantize`: INT8 (paper section 5.1) and ternary StrassenNets (section 5.2) quantization.
+
+    python -m srhw quantize int8 --model bl --scale 2 --checkpoint runs/bl_x2/model.safetensors --out runs/bl_x2_int8 [--tflite]
+    python -m srhw quantize ternary --model "st_bl(r=2c_out)" --scale 2 [--checkpoint fp.safetensors] --out runs/st_x2
+
+Budget flags (--iters, --epochs, and --<stage>-iters/--<stage>-epochs for ternary) shorten the paper's
+schedules for smoke runs. The output folder is written all-or-nothing (srhw.quant.outdir).
+"""
+
+import json
+import sys
+
+from srhw.errors import SrhwError
+from srhw.quant.qat import StageConfig
+from srhw.quant.outdir import check_out, staged_output
+
+
+def add_arguments(p):
+    sub = p.add_subparsers(dest="scheme", required=True, metavar="SCHEME")
+    for name, help_ in (("int8", "per-channel int8 weights, int8 activations, then QAT (section 5.1)"),
+                        ("ternary", "ternary sum-product training schedule (section 5.2)")):
+        q = sub.add_parser(name, help=help_)
+        q.add_argument("--model", required=True, help="zoo spec, e.g. bl or 'st_bl(r=2c_out)'")
+        q.add_argument("--scale", type=int, required=True, help="SR factor (2, 3, 4)")
+        q.add_argument("--checkpoint", required=(name == "int8"), help="full-precision .safetensors checkpoint")
+        q.add_argument("--data", default=None, help="data root (default: $SRHW_DATA or <repo>/../shared/data)")
+        q.add_argument("--train-set", default="T91", help="training/calibration set under --data (default T91)")
+        q.add_argument("--out", required=True, help="output folder (must not exist unless --force)")
+        q.add_argument("--force", action="store_true", help="replace an existing output folder")
+        q.add_argument("--batch", type=int, default=16, help="mini-batch (paper: 16)")
+        q.add_argument("--seed", type=int, default=0)
+        q.add_argument("--calib-batches", type=int, default=4, help="calibration batches of 16 LR patches")
+        q.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+        if name == "int8":
+            q.add_argument("--epochs", type=float, default=5, help="QAT epochs of 1000 iterations (paper: 5)")
+            q.add_argument("--iters", type=int, default=None, help="QAT iterations (overrides --epochs)")
+            q.add_argument("--lr", type=float, default=5e-5, help="QAT learning rate (paper: 5e-5)")
+            q.add_argument("--tflite", action="store_true", help="also write a TFLite full-integer model.tflite")
+        else:
+            q.add_argument("--model-args", default="{}", help="JSON overrides for build() without --checkpoint")
+            for stage, ep, lr in (("fp", None, 1e-4), ("ternary", 40, 5e-5), ("frozen", 10, 2.5e-5)):
+                q.add_argument(f"--{stage}-epochs", type=float, default=ep,
+                               help=f"stage {stage} epochs" + (" (default: 300 without --checkpoint, 0 with)" if ep is None else f" (paper: {ep})"))
+                q.add_argument(f"--{stage}-iters", type=int, default=None, help=f"stage {stage} iterations (overrides epochs)")
+                q.add_argument(f"--{stage}-lr", type=float, default=lr, help=f"stage {stage} learning rate (default {lr})")
+
+
+def _log(msg):
+    print(f"srhw quantize: {msg}", file=sys.stderr)
+
+
+def run(args):
+    from srhw.models import build, resolve
+    from srhw.quant.config import QuantConfig
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.scale not in (2, 3, 4):
+        raise SrhwError(f"unsupported scale {args.scale}: use 2, 3 or 4")
+    resolve(args.model)  # a malformed spec fails here, before anything is read or written
+    check_out(args.out, args.force)
+    cfg = QuantConfig(calib_batches=args.calib_batches)
+    if args.scheme == "int8":
+        from srhw.quant.int8 import load_float_model, run_int8
+
+        load_float_model(args.checkpoint, args.model, args.scale)  # fail fast on a mismatched checkpoint
+        stage = StageConfig(epochs=args.epochs, lr=args.lr, iters=args.iters, batch=args.batch, seed=args.seed)
+        with staged_output(args.out, args.force) as tmp:
+            report = run_int8(args.model, args.scale, args.checkpoint, args.data, tmp, stage, args.train_set,
+                              cfg, tflite=args.tflite, log=_log)
+    else:
+        from srhw.quant.ternary import require_sum_product, run_ternary
+
+        require_sum_product(args.model)
+        try:
+            model_args = json.loads(args.model_args)
+        except json.JSONDecodeError as e:
+            raise SrhwError(f"--model-args is not JSON: {e}") from None
+        if args.checkpoint:
+            from srhw.quant.int8 import load_float_model
+
+            load_float_model(args.checkpoint, args.model, args.scale)
+        else:
+            build(args.model, args.scale, **model_args)  # bad overrides fail here
+        stages = {}
+        for stage in ("fp", "ternary", "frozen"):
+            ep = getattr(args, f"{stage}_epochs")
+            if ep is None:
+                ep = 0 if args.checkpoint else 300
+            stages[stage] = StageConfig(epochs=ep, lr=getattr(args, f"{stage}_lr"), iters=getattr(args, f"{stage}_iters"),
+                                        batch=args.batch, seed=args.seed)
+        with staged_output(args.out, args.force) as tmp:
+            report = run_ternary(args.model, args.scale, args.checkpoint, args.data, tmp, stages, model_args,
+                                 args.train_set, cfg, log=_log)
+    print(json.dumps({k: v for k, v in report.items() if k in ("spec", "scale", "qat", "stages", "widths", "table5")}, indent=2))
+    return 0

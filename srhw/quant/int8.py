@@ -1,0 +1,85 @@
+"""INT8 quantization of a trained zoo model (paper section 5.1): PTQ, then quantization-aware retraining.
+
+"We train the model in full precision and apply the quantization scheme in Tensorflow-Lite for
+integer-only arithmetic (Jacob et al., 2017) and retrain for an additional 5 epochs with a learning rate
+of 5e-5." Here: per-channel int8 weights, int8 activations with calibrated (power-of-two) scales, int32
+biases and wide accumulators (srhw.quant.ptq), then QAT of the integer-exact QuantNet (srhw.quant.qat).
+
+Output folder:
+    model.safetensors + model.json   the float weights after QAT (zoo keys; sidecar quant="int8",
+                                     quant_config, golden="golden")
+    golden/graph.json + graph.npz    the integer network the numbers come from (srhw.quant.graph)
+    model.tflite                     with --tflite: TFLite full-integer conversion of a Keras rebuild
+    report.json                      PTQ/QAT losses, timings, accumulator widths
+"""
+
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from srhw.checkpoint import check_state_dict, load_checkpoint, save_checkpoint
+from srhw.errors import SrhwError
+from srhw.io import write_json
+from srhw.quant.config import QuantConfig
+from srhw.quant.ptq import quantize
+from srhw.quant.qat import StageConfig, calibration_batches, finetune, patch_dataset
+
+
+def load_float_model(checkpoint, spec=None, scale=None):
+    """Build the checkpoint's model and load it; refuse a checkpoint of another spec/scale or a quantized one."""
+    from srhw.models import build, canonical
+
+    sd, meta = load_checkpoint(checkpoint)
+    ck_spec, ck_scale = meta.get("spec"), meta.get("scale")
+    if spec and ck_spec and canonical(spec) != canonical(ck_spec):
+        raise SrhwError(f"{checkpoint} is a {ck_spec} checkpoint, not {canonical(spec)}")
+    if scale and ck_scale and int(scale) != int(ck_scale):
+        raise SrhwError(f"{checkpoint} is an x{ck_scale} checkpoint, not x{scale}")
+    if meta.get("quant"):
+        raise SrhwError(f"{checkpoint} is already quantized ({meta['quant']}): give a full-precision checkpoint")
+    spec, scale = spec or ck_spec, int(scale or ck_scale or 0)
+    if not spec or not scale:
+        raise SrhwError(f"{checkpoint}: no sidecar with spec/scale; give --model and --scale")
+    args = meta.get("model_args") or {}
+    model = build(spec, scale, **args)
+    check_state_dict(model, sd, spec, scale)
+    model.load_state_dict(sd)
+    return model, meta
+
+
+def widths_summary(graph) -> dict:
+    """Largest declared accumulator width per op kind (for reports)."""
+    out = {}
+    for n in graph.nodes:
+        for k, v in n.attrs.items():
+            if k.endswith("_bits") and k != "lut_frac_bits":
+                key = f"{n.op}.{k}"
+                out[key] = max(out.get(key, 0), v)
+    return out
+
+
+def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfig, train_set="T91",
+             cfg: QuantConfig | None = None, tflite=False, log=print) -> dict:
+    cfg = cfg or QuantConfig()
+    model, meta = load_float_model(checkpoint, spec, scale)
+    spec, scale = model.spec, model.scale
+    dataset = patch_dataset(data_dir, train_set, scale, seed=stage.seed)
+    calib = calibration_batches(dataset, cfg.calib_batches)
+    qnet = quantize(model, calib, cfg)
+    log(f"calibrated {spec} x{scale} on {len(calib)} batches of {train_set} patches; QAT {stage.total} iterations")
+    report = {"spec": spec, "scale": scale, "source": str(checkpoint), "qat": finetune(qnet, model.parameters(), dataset, stage, log)}
+    args = meta.get("model_args") or {}
+    graph = qnet.export({"spec": spec, "scale": scale, "model_args": args, "quant": "int8"})
+    graph.save(out_tmp / "golden")
+    report["widths"] = widths_summary(graph)
+    side = {"spec": spec, "scale": scale, "model_args": args, "quant": "int8", "step": report["qat"]["iters"],
+            "data": train_set, "metrics": {}, "golden": "golden", "quant_config": asdict(cfg),
+            "qat": {"lr": stage.lr, "iters": stage.total}, "source_checkpoint": str(checkpoint)}
+    save_checkpoint(out_tmp / "model.safetensors", model, side)
+    if tflite:
+        from srhw.export.tflite import convert_to_tflite
+
+        report["tflite"] = convert_to_tflite(model, calib, out_tmp / "model.tflite")
+    write_json(out_tmp / "report.json", report)
+    return report

@@ -1,0 +1,73 @@
+"""A minimal fine-tuning loop for quantization-aware training (INT8 QAT, the ternary StrassenNets stages).
+
+Written here because `srhw.train.loop.train` builds its own float model from a spec and has no hook for
+a wrapped network (a QuantNet) or per-stage parameter sets; it reuses that package's data pieces
+(T91 patches, `get_batch`) and the paper's optimiser: Adam (0.9, 0.999, eps 1e-8), L1 loss, batch 16 of
+48x48 LR patches, one "epoch" = 1000 iterations (srhw/data/patches.py).
+"""
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from srhw.data import default_data_dir, open_dataset
+from srhw.data.patches import ITERS_PER_EPOCH, PatchDataset, get_batch
+from srhw.errors import SrhwError
+
+
+@dataclass
+class StageConfig:
+    """One training stage. `iters` (if set) overrides `epochs * ITERS_PER_EPOCH`."""
+
+    epochs: float = 5  # INT8: "retrain for an additional 5 epochs" (paper section 5.1)
+    lr: float = 5e-5  # ... "with a learning rate of 5e-5"
+    iters: int | None = None
+    batch: int = 16  # paper: mini-batch 16
+    seed: int = 0
+
+    @property
+    def total(self) -> int:
+        return int(self.iters) if self.iters is not None else int(round(self.epochs * ITERS_PER_EPOCH))
+
+
+def patch_dataset(data_dir, train_set: str, scale: int, patch: int = 48, seed: int = 0) -> PatchDataset:
+    """LR/HR training patches of `train_set` under `data_dir` (default T91), as srhw.train uses them."""
+    data_dir = Path(data_dir) if data_dir else default_data_dir()
+    if not data_dir.is_dir():
+        raise SrhwError(f"data folder {data_dir} does not exist (set --data or $SRHW_DATA)")
+    try:
+        return PatchDataset.from_folder(open_dataset(data_dir, train_set, scale), patch=patch, seed=seed)
+    except ValueError as e:
+        raise SrhwError(f"{train_set}: {e}") from None
+
+
+def calibration_batches(dataset: PatchDataset, n: int, batch: int = 16):
+    """The first `n` training batches' LR patches (B, 3, p, p), float in [0, 255]."""
+    return [get_batch(dataset, 10_000 + i, batch)[0] for i in range(n)]  # disjoint from the first QAT steps
+
+
+def finetune(net: torch.nn.Module, params, dataset: PatchDataset, stage: StageConfig, log=None) -> dict:
+    """Run `stage.total` Adam steps of L1(net(LR), HR) on `params`; returns {'iters', 'loss', 'seconds'}."""
+    params = [p for p in params if p.requires_grad]
+    if stage.total < 0:
+        raise SrhwError("iterations must be >= 0")
+    if stage.total == 0 or not params:
+        return {"iters": 0, "loss": None, "seconds": 0.0}
+    opt = torch.optim.Adam(params, lr=stage.lr, betas=(0.9, 0.999), eps=1e-8)
+    net.train()
+    t0, losses = time.perf_counter(), []
+    for step in range(stage.total):
+        lr_b, hr_b = get_batch(dataset, stage.seed * 1_000_003 + step, stage.batch)
+        loss = F.l1_loss(net(lr_b).float(), hr_b)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if log and (step + 1) % 100 == 0:
+            log(f"step {step + 1}/{stage.total} L1 {sum(losses[-100:]) / len(losses[-100:]):.3f}")
+    net.eval()
+    tail = losses[-min(len(losses), 100):]
+    return {"iters": stage.total, "loss": sum(tail) / len(tail), "seconds": time.perf_counter() - t0}

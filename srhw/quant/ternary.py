@@ -1,0 +1,129 @@
+"""Ternary StrassenNets training schedule (paper section 5.2) and the ternary checkpoint.
+
+Schedule (paper section 3): a full-precision sum-product (SP) model, then "we further train the model with
+quantization enabled in each forward pass for 40 epochs, starting at a learning rate of 5e-5, and then fix
+the quantized ternary weights and further train for another 10 epochs at a learning rate of 2.5e-5".
+Quantization in the forward pass is TWN ternarisation with a straight-through gradient (Li & Liu 2016;
+SumProductConv2d.mode = "ternary"); fixing the weights is SumProductConv2d.freeze().
+
+Every scale is folded (SumProductConv2d.folded: a' = a * alpha_b * alpha_c), so a layer performs exactly
+r multiplications per output pixel plus its bias add. The integer export (golden graph) keeps that: the
+sp_conv node's only multiplier is its r-vector A, its requantization a shift.
+
+Output folder:
+    model.safetensors + model.json  the trainable state (frozen int8 codes in `frozen_b`/`frozen_c`);
+                                    sidecar quant="ternary"
+    ternary.safetensors             per SP layer: `<layer>.codes_b`, `<layer>.codes_c` (int8 in {-1,0,+1}),
+                                    `<layer>.scale` (folded a', float32, r values), `<layer>.bias`
+    golden/graph.json + graph.npz   the integer network (int8 activations, ternary weights, r integer scales)
+    report.json                     stage losses and timings, dense and sparsity-aware Table-5 reductions
+"""
+
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from srhw.checkpoint import save_checkpoint
+from srhw.errors import SrhwError
+from srhw.io import atomic_path, write_json
+from srhw.models.sum_product import SumProductConv2d
+from srhw.quant.config import QuantConfig
+from srhw.quant.int8 import load_float_model, widths_summary
+from srhw.quant.ptq import quantize
+from srhw.quant.qat import StageConfig, calibration_batches, finetune, patch_dataset
+
+STAGES = {  # paper section 3; "fp" is the usual full-precision training when no checkpoint is given
+    "fp": StageConfig(epochs=300, lr=1e-4),
+    "ternary": StageConfig(epochs=40, lr=5e-5),
+    "frozen": StageConfig(epochs=10, lr=2.5e-5),
+}
+
+
+def require_sum_product(spec: str):
+    """Refuse, with one line, a ternary request for a model without sum-product convs."""
+    from srhw.models import resolve
+
+    rs = resolve(spec)
+    if rs.variant.name != "st_bl":
+        raise SrhwError(f"ternary quantization needs a StrassenNets model such as st_bl(r=2c_out); "
+                        f"{rs} has no sum-product convs")
+
+
+def sp_layers(model):
+    return [(name, m) for name, m in model.named_modules() if isinstance(m, SumProductConv2d)]
+
+
+def set_mode(model, mode):
+    for _, m in sp_layers(model):
+        m.mode = mode
+
+
+def ternary_tensors(model) -> dict:
+    """The folded ternary layers: codes int8 in {-1,0,+1}, folded scale a' (r,), bias."""
+    out = {}
+    for name, m in sp_layers(model):
+        cb, a, cc, bias = m.folded()
+        out[f"{name}.codes_b"] = cb.contiguous()
+        out[f"{name}.codes_c"] = cc.contiguous()
+        out[f"{name}.scale"] = a.detach().float().contiguous()
+        if bias is not None:
+            out[f"{name}.bias"] = bias.detach().float().contiguous()
+    return out
+
+
+def table5(spec, scale, model, model_args) -> dict:
+    """Dense and sparsity-aware Table-5 rows (paper-size models only: the counter assumes the paper config)."""
+    if model_args:
+        return {"skipped": "model_args override the paper config; the Table-5 counter needs the paper-size model"}
+    from srhw.profile import table5_row
+
+    return {"dense": table5_row(spec, scale, model=model, sparse=False),
+            "sparse": table5_row(spec, scale, model=model, sparse=True)}
+
+
+def run_ternary(spec, scale, checkpoint, data_dir, out_tmp: Path, stages: dict, model_args=None,
+                train_set="T91", cfg: QuantConfig | None = None, log=print) -> dict:
+    from srhw.models import build
+
+    require_sum_product(spec)
+    cfg = cfg or QuantConfig()
+    if checkpoint:
+        model, meta = load_float_model(checkpoint, spec, scale)
+        model_args = meta.get("model_args") or {}
+    else:
+        model_args = dict(model_args or {})
+        torch.manual_seed(stages["fp"].seed)
+        model = build(spec, scale, **model_args)
+    spec, scale = model.spec, model.scale
+    dataset = patch_dataset(data_dir, train_set, scale, seed=stages["fp"].seed)
+    report = {"spec": spec, "scale": scale, "source": str(checkpoint) if checkpoint else None, "stages": {}}
+    params = list(model.parameters())
+    if not any(m.frozen for _, m in sp_layers(model)):
+        set_mode(model, "full")
+        log(f"stage fp: {stages['fp'].total} iterations at lr {stages['fp'].lr}")
+        report["stages"]["fp"] = finetune(model, params, dataset, stages["fp"], log)
+        set_mode(model, "ternary")
+        log(f"stage ternary: {stages['ternary'].total} iterations at lr {stages['ternary'].lr}")
+        report["stages"]["ternary"] = finetune(model, params, dataset, stages["ternary"], log)
+        for _, m in sp_layers(model):
+            m.freeze()
+    log(f"stage frozen: {stages['frozen'].total} iterations at lr {stages['frozen'].lr}")
+    report["stages"]["frozen"] = finetune(model, params, dataset, stages["frozen"], log)
+    model.eval()
+
+    qnet = quantize(model, calibration_batches(dataset, cfg.calib_batches), cfg)
+    graph = qnet.export({"spec": spec, "scale": scale, "model_args": model_args, "quant": "ternary"})
+    graph.save(out_tmp / "golden")
+    report["widths"] = widths_summary(graph)
+    steps = sum(s["iters"] for s in report["stages"].values())
+    side = {"spec": spec, "scale": scale, "model_args": model_args, "quant": "ternary", "step": steps,
+            "data": train_set, "metrics": {}, "golden": "golden", "quant_config": asdict(cfg),
+            "stages": {k: asdict(v) for k, v in stages.items()}, "ternary": "ternary.safetensors"}
+    save_checkpoint(out_tmp / "model.safetensors", model, side)
+    with atomic_path(out_tmp / "ternary.safetensors") as tmp:
+        save_file(ternary_tensors(model), str(tmp), metadata={"spec": spec, "scale": str(scale)})
+    report["table5"] = table5(spec, scale, model, model_args)
+    write_json(out_tmp / "report.json", report)
+    return report

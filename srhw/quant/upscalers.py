@@ -1,0 +1,90 @@
+"""Super-resolvers for `srhw eval` over quantized artefacts: LR uint8 (h, w, 3) -> SR uint8 (h*s, w*s, 3).
+
+    golden_upscaler(path, scale)   an IntGraph folder, or a quantized checkpoint whose sidecar names one
+                                   (engine "numpy": the int64 golden model; "torch": the same integer
+                                   arithmetic with float64 convs, exact below 2^53 and much faster)
+    tflite_upscaler(path, scale)   a full-integer .tflite file (int8 input/output)
+    checkpoint_upscaler(path, s)   dispatch on the file: .tflite or a checkpoint with quant != None
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from srhw.errors import SrhwError
+from srhw.quant.graph import load_graph
+
+
+def golden_dir(path) -> Path:
+    """The golden graph folder of `path` (a folder, or a .safetensors checkpoint with a `golden` sidecar key)."""
+    path = Path(path)
+    if path.is_dir():
+        return path
+    side = path.with_suffix(".json")
+    if not side.is_file():
+        raise SrhwError(f"{path}: no sidecar {side.name} naming its golden graph")
+    meta = json.loads(side.read_text())
+    if not meta.get("golden"):
+        raise SrhwError(f"{path}: not a quantized checkpoint (no 'golden' in its sidecar)")
+    return path.parent / meta["golden"]
+
+
+def _check_scale(graph, scale):
+    s = graph.meta.get("scale")
+    if s is not None and int(s) != int(scale):
+        raise SrhwError(f"the quantized model is x{s}, not x{scale}")
+
+
+def golden_upscaler(path, scale, engine: str = "numpy"):
+    graph = load_graph(golden_dir(path))
+    _check_scale(graph, scale)
+    if engine == "numpy":
+        from srhw.quant.golden import Golden
+
+        golden = Golden(graph, check=True)
+        return lambda lr: golden(np.ascontiguousarray(lr, dtype=np.uint8))
+    if engine == "torch":
+        from srhw.quant.torch_exec import TorchGolden
+
+        run = TorchGolden(graph)
+        return lambda lr: run(np.ascontiguousarray(lr, dtype=np.uint8))
+    raise SrhwError(f"unknown engine {engine!r}: numpy or torch")
+
+
+def tflite_upscaler(path, scale):
+    """Run a full-integer TFLite SR model (input resized per image); int8 I/O mapped by its quant params."""
+    path = Path(path)
+    if not path.is_file():
+        raise SrhwError(f"{path}: no such .tflite file")
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:  # pragma: no cover
+        from tensorflow.lite.python.interpreter import Interpreter
+    interp = Interpreter(model_path=str(path), num_threads=1)
+
+    def run(lr):
+        h, w, _ = lr.shape
+        inp = interp.get_input_details()[0]
+        interp.resize_tensor_input(inp["index"], [1, h, w, 3])
+        interp.allocate_tensors()
+        inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+        s, z = inp["quantization"]
+        q = np.clip(np.floor(lr.astype(np.float64) / s + 0.5) + z, -128, 127).astype(inp["dtype"])
+        interp.set_tensor(inp["index"], q[None])
+        interp.invoke()
+        y = interp.get_tensor(out["index"])[0].astype(np.float64)
+        s, z = out["quantization"]
+        sr = np.clip(np.floor((y - z) * s + 0.5), 0, 255).astype(np.uint8)
+        if sr.shape[:2] != (h * scale, w * scale):
+            raise SrhwError(f"tflite output {sr.shape} is not x{scale} of its input {lr.shape}")
+        return sr
+
+    return run
+
+
+def checkpoint_upscaler(path, scale, engine: str = "torch"):
+    """The upscaler `srhw eval --checkpoint PATH` should use for a quantized artefact."""
+    if str(path).endswith(".tflite"):
+        return tflite_upscaler(path, scale)
+    return golden_upscaler(path, scale, engine)
