@@ -1,6 +1,6 @@
 """Super-resolvers for `srhw eval` over quantized artefacts: LR uint8 (h, w, 3) -> SR uint8 (h*s, w*s, 3).
 
-    golden_upscaler(path, scale)   an IntGraph folder, or a quantized checkpoint whose sidecar names one
+    golden_upscaler(path, scale)   an IntGraph folder, a `srhw quantize` output folder, or a quantized checkpoint whose sidecar names one
                                    (engine "numpy": the int64 golden model; "torch": the same integer
                                    arithmetic with float64 convs, exact below 2^53 and much faster)
     tflite_upscaler(path, scale)   a full-integer .tflite file (int8 input/output)
@@ -20,7 +20,7 @@ def golden_dir(path) -> Path:
     """The golden graph folder of `path` (a folder, or a .safetensors checkpoint with a `golden` sidecar key)."""
     path = Path(path)
     if path.is_dir():
-        return path
+        return path / "golden" if (path / "golden" / "graph.json").is_file() else path
     side = path.with_suffix(".json")
     if not side.is_file():
         raise SrhwError(f"{path}: no sidecar {side.name} naming its golden graph")
