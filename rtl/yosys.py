@@ -73,9 +73,10 @@ def _cells(stat: dict, top: str | None) -> Counter:
 def count_arith(verilog_path, top: str) -> dict:
     """Arithmetic cells before techmapping: {'$add': .., '$sub': .., '$neg': .., '$mul': .., ...}.
 
-    Flow: `hierarchy -top; proc; opt` — no `alumacc` (it would merge trees into `$macc`).
+    Flow: `hierarchy -top; proc; flatten; opt` — no `alumacc` (it would merge trees into `$macc`);
+    flattened so kernels made of submodules (sum-product) count every cell once.
     """
-    stat = run_script(verilog_path, f"hierarchy -top {top}; proc; opt")
+    stat = run_script(verilog_path, f"hierarchy -top {top}; proc; flatten; opt")
     cells = _cells(stat, top)
     out = {c: int(cells.get(c, 0)) for c in ARITH_CELLS}
     out["cells"] = int(sum(cells.values()))
@@ -83,8 +84,8 @@ def count_arith(verilog_path, top: str) -> dict:
 
 
 def synth_xc7(verilog_path, top: str, timeout: float | None = None) -> dict:
-    """`synth_xilinx -family xc7 -top <top>` resource counts: LUT (all LUT1..6), FF, CARRY4, DSP48E1, RAMB."""
-    stat = run_script(verilog_path, f"synth_xilinx -family xc7 -top {top}", timeout=timeout)
+    """`synth_xilinx -family xc7 -flatten -top <top>` counts: LUT (all LUT1..6), FF, CARRY4, DSP48E1, RAMB."""
+    stat = run_script(verilog_path, f"synth_xilinx -family xc7 -flatten -top {top}", timeout=timeout)
     cells = _cells(stat, top)
     lut = sum(v for k, v in cells.items() if k.startswith("LUT"))
     ff = sum(v for k, v in cells.items() if k in ("FDRE", "FDSE", "FDCE", "FDPE"))

@@ -114,3 +114,17 @@ def test_sum_product_cli_sidecar_and_bad_params(tmp_path):
         cmd[cmd.index("--params") + 1] = str(tmp_path / bad)
         r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ), timeout=300)
         assert r.returncode == 2 and r.stderr.startswith("srhw rtl: error:"), (r.returncode, r.stderr)
+
+
+def test_sum_product_yosys_counts(tmp_path):
+    """Exactly r multipliers (the scales) and the planned adders survive in the netlist."""
+    from rtl.adder_tree import to_verilog
+    from rtl.yosys import count_arith
+
+    rng = np.random.default_rng(5)
+    wb, wc = random_ternary(6, 18, seed=5), random_ternary(4, 6, seed=6)
+    dut = SumProduct(wb, rng.integers(-2000, 2000, 6), wc, rng.integers(-50, 50, 4), 8, SumProductConfig())
+    (tmp_path / "sp.v").write_text(to_verilog(dut, "sp"))
+    cells = count_arith(tmp_path / "sp.v", "sp")
+    assert cells["$mul"] == 6
+    assert cells["$add"] + cells["$sub"] + cells["$neg"] == dut.tree_b.plan.adders + dut.tree_c.plan.adders + 4
