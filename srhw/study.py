@@ -145,8 +145,6 @@ def count_row(row: Row, model_args: dict) -> dict:
         with torch.device("meta"):
             model = build(row.spec, row.scale, **model_args)
         return {"params": count_params(model), "mult_adds": count_mult_adds(model, row.scale)}
-    except SrhwError:
-        raise
     except Exception as e:  # bad constructor kwargs, channels that groups do not divide, ...
         msg = f"{row.spec} x{row.scale} cannot be built with --model-args {json.dumps(model_args)}: {e}"
         raise SrhwError(msg.replace("\n", " ")) from None
