@@ -191,6 +191,19 @@ def test_rtl_matches_golden(m, n, in_bits, k, seed):
         assert np.array_equal(y, ref), f"vector {s} (cycle {c}): {y} != {ref}"
 
 
+def test_rtl_all_zero_and_single_term_rows():
+    # No adders at all: zero rows give 0, +x rows are wires, -x rows one negation each.
+    W = np.array([[0, 0, 0], [0, 1, 0], [0, 0, -1], [0, 0, 0]], dtype=np.int8)
+    X = np.array([[-8, 7, -8], [3, -8, 7], [7, 7, 7]])
+    dut, got = simulate(W, 4, X, np.ones(3, dtype=bool))
+    assert dut.plan.adders == dut.plan.negs == 1 and dut.latency == 2
+    assert [y.tolist() for _, y in got] == adder_tree_ref(W, X).tolist()
+    assert dut.plan.out_bits == 5, "-(-8) = 8 needs 5 signed bits"
+    zero = AdderTree(np.zeros((2, 3), dtype=np.int8), AdderTreeConfig(in_bits=4))
+    assert zero.plan.adders == 0 and zero.latency == 1 and zero.plan.out_bits == 1
+    assert "module z" in to_verilog(zero, "z")
+
+
 def test_rtl_reset_clears_valid_pipeline():
     W = random_ternary(4, 6, seed=9)
     X = np.random.default_rng(9).integers(-128, 128, (12, 6))
