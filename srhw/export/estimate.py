@@ -132,11 +132,11 @@ def model_layers(spec: str, scale: int, model: nn.Module | None = None, **config
     return layers
 
 
-def ca_maps(spec: str, scale: int) -> list[dict]:
+def ca_maps(spec: str, scale: int, **config) -> list[dict]:
     """Channel-attention blocks and the feature map each must see whole before rescaling it (720p)."""
     h, w = lr_size(scale)
     with torch.device("meta"):
-        meta = build(spec, scale)
+        meta = build(spec, scale, **config)
     out = []
     for name, mod in meta.named_modules():
         if type(mod).__name__ == "ChannelAttention":
@@ -313,10 +313,10 @@ def roofline(layers, part: Part, clock_mhz: float, offchip_bytes: int) -> dict:
     }
 
 
-def estimate(spec: str, scale: int, part: Part, clock_mhz: float = 150.0, layers=None) -> dict:
+def estimate(spec: str, scale: int, part: Part, clock_mhz: float = 150.0, layers=None, **config) -> dict:
     """The analytic report section for `spec` x`scale` on `part`. Raises SrhwError if nothing fits."""
-    layers = layers if layers is not None else model_layers(spec, scale)
-    cas = ca_maps(spec, scale)
+    layers = layers if layers is not None else model_layers(spec, scale, **config)
+    cas = ca_maps(spec, scale, **config)
     df = estimate_dataflow(layers, cas, part, clock_mhz)
     ls = estimate_layer_sequential(layers, cas, part, clock_mhz)
     chosen = df if df.fits else ls if ls.fits else None
