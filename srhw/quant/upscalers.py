@@ -57,11 +57,11 @@ def tflite_upscaler(path, scale):
     path = Path(path)
     if not path.is_file():
         raise SrhwError(f"{path}: no such .tflite file")
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:  # pragma: no cover
-        from tensorflow.lite.python.interpreter import Interpreter
-    interp = Interpreter(model_path=str(path), num_threads=1)
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    # builtin kernels without the XNNPACK delegate: XNNPACK fails to re-prepare after resize_tensor_input
+    interp = Interpreter(model_path=str(path), num_threads=1,
+                         experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
 
     def run(lr):
         h, w, _ = lr.shape
