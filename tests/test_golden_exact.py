@@ -108,3 +108,20 @@ def test_fakequant_is_trainable():
     loss.backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert sum(float(g.abs().sum()) for g in grads if g is not None) > 0
+
+
+def test_qat_steps_keep_golden_exact():
+    """A few QAT steps move the integer weights, and golden == fake-quant still holds afterwards."""
+    from srhw.quant.qat import StageConfig, finetune, patch_dataset
+
+    model, qnet = tiny_quantized("blm1", 2)
+    before = qnet.export()
+    ds = patch_dataset(default_data_dir(), "Set5", 2, patch=24)
+    res = finetune(qnet, model.parameters(), ds, StageConfig(iters=3, lr=1e-2, batch=2))
+    assert res["iters"] == 3 and np.isfinite(res["loss"])
+    after = qnet.export()
+    changed = sum(int((before.arrays[k] != after.arrays[k]).sum()) for k in before.arrays if k.endswith("/W"))
+    assert changed > 0, "QAT did not change any integer weight"
+    x = to_nchw(set5_crops(14, 2)[:2])
+    with torch.no_grad():
+        assert np.array_equal(qnet(torch.from_numpy(x).float()).numpy(), Golden(after)(x))

@@ -48,8 +48,9 @@ def test_int8_cli_writes_checkpoint_and_golden(tmp_path):
     tiny_checkpoint(ck)
     out = tmp_path / "int8"
     rc = main(["quantize", "int8", "--model", "bl", "--scale", "2", "--checkpoint", str(ck), "--out", str(out),
-               "--iters", "2", *BUDGET])
+               "--iters", "2", "--tflite", *BUDGET])
     assert rc == 0
+    assert (out / "model.tflite").stat().st_size > 0
     sd, meta = load_checkpoint(out / "model.safetensors")
     assert meta["quant"] == "int8" and meta["spec"] == "bl" and meta["step"] == 2 and meta["model_args"] == TINY
     model = build("bl", 2, **TINY)
