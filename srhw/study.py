@@ -267,11 +267,14 @@ def add_tradeoffs(table: int, records: list[dict], sets: list[str]):
         r["params_saved_k_per_cdb"] = None if r["no_psnr_loss"] else t.params_saved_k
 
 
-def caption(table: int, budget: dict, sets: list[str], model_args: dict) -> list[str]:
+def caption(table: int, budget: dict, sets: list[str], model_args: dict, scales=(2,)) -> list[str]:
     lines = [f"Table {table} ({TABLE_NAMES[table]}), reproduced by `srhw study`: OUR numbers, each row trained for "
              f"{budget['iters']} iterations (patch {budget['patch']}, batch {budget['batch']}, lr {budget['lr']}, "
              f"training set {budget['data']}, seed {budget['seed']}), not the paper's 300 epochs unless "
              f"iters = 300000. Y-channel PSNR (dB) / SSIM, scale px shaved."]
+    if any(s != 2 for s in scales):
+        lines.append("x3/x4 rows start from the finished x2 run of the same spec where there is one (the paper's "
+                     "recipe; column init of the cost table), else from scratch.")
     if model_args:
         lines.append(f"Models built with --model-args {json.dumps(model_args)} (not the paper's sizes); "
                      "Params and Mult-Adds are of these models.")
@@ -394,6 +397,10 @@ def run(args) -> int:
     from srhw.train.loop import resolve_device
 
     # --- check everything before anything is trained or written
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)  # for evaluation; training sets its own (TrainConfig.threads)
     if args.iters < 1 or args.patch < 1 or args.batch < 1:
         raise SrhwError("--iters, --patch and --batch must be positive")
     if args.model_args is not None and not isinstance(args.model_args, dict):
@@ -469,7 +476,7 @@ def run(args) -> int:
     add_tradeoffs(args.table, records, sets)
     budget = {k: getattr(base, k) for k in ("iters", "patch", "batch", "lr", "seed", "data", "model_args")}
     doc = {"table": args.table, "reference": REFERENCE[args.table], "budget": budget, "sets": sets,
-           "caption": caption(args.table, budget, sets, model_args),
+           "caption": caption(args.table, budget, sets, model_args, sorted({r["scale"] for r in records})),
            "plot": {"y": "mean Y-PSNR over the evaluated sets (dB)",
                     "x": "multiplications (G)" if args.table == 5 else "Mult-Adds (G)"},
            "rows": records}
