@@ -99,6 +99,11 @@ def _device(args):
 
 def make_upscaler(args):
     """Resolve --model/--scale/--checkpoint into (name, scale, upscaler, meta)."""
+    if args.checkpoint and str(args.checkpoint).endswith(".tflite"):
+        if not args.scale:
+            raise SrhwError("a .tflite model carries no sidecar: give --scale")
+        from srhw.quant.upscalers import tflite_upscaler
+        return "tflite", args.scale, tflite_upscaler(args.checkpoint, args.scale), {}
     if args.checkpoint:
         from srhw.checkpoint import check_state_dict, load_checkpoint
 
@@ -116,6 +121,9 @@ def make_upscaler(args):
             raise SrhwError(f"{args.checkpoint}: no sidecar with spec/scale; give --model and --scale")
         if spec == "bicubic":
             raise SrhwError("a checkpoint cannot be evaluated as 'bicubic'")
+        if meta.get("golden"):  # an INT8 checkpoint: run its integer golden model, bit-exact
+            from srhw.quant.upscalers import golden_upscaler
+            return spec, int(scale), golden_upscaler(args.checkpoint, int(scale), engine="torch"), meta
         from srhw.models import build
 
         model = build(spec, scale=int(scale), **(meta.get("model_args") or {}))

@@ -69,6 +69,12 @@ def test_int8_cli_writes_checkpoint_and_golden(tmp_path):
     assert err < 4.0, f"int8 golden vs float: mean |diff| {err:.2f}"
     report = json.loads((out / "report.json").read_text())
     assert report["widths"]["conv.acc_bits"] <= 32, "int8 convs must fit 32-bit accumulators"
+    # srhw eval runs the INT8 checkpoint through its golden model, and the .tflite file through LiteRT
+    for ckpt, extra in ((out / "model.safetensors", []), (out / "model.tflite", ["--scale", "2"])):
+        res = out / f"eval-{ckpt.suffix[1:]}.json"
+        assert main(["eval", "--checkpoint", str(ckpt), *extra, "--sets", "Set5", "--json", "--out", str(res)]) == 0
+        (row,) = json.loads(res.read_text())["results"]
+        assert row["images"] == 5 and 10 < row["psnr"] < 60
 
 
 def test_ternary_cli_schedule_and_checkpoint(tmp_path):
