@@ -239,7 +239,7 @@ def step_csim(graph, cfg: BuildConfig):
     try:
         r = run_csim(graph, x, work, reuse=_reuse_by_node(graph, cfg))
     except RuntimeError as e:
-        raise SrhwError(str(e).splitlines()[0] + " (run with a smaller --csim-crop or see the C-sim log)") from None
+        raise SrhwError(str(e).splitlines()[0]) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     r.pop("outputs")

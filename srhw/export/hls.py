@@ -48,7 +48,8 @@ def hls_config(lowered, reuse: dict | None = None, strategy: str = "Resource") -
         entry = {"Precision": prec, "Trace": False}
         cls = type(layer).__name__
         if cls in ("QConv2D",):
-            entry["ReuseFactor"] = int(reuse.get(node, 1))
+            n_in = int(np.prod(layer.kernel_size)) * int(layer.input_shape[-1])
+            entry["ReuseFactor"] = valid_reuse(int(reuse.get(node, 1)), n_in)
             entry["Strategy"] = strategy
         elif cls in ("QDepthwiseConv2D",):
             entry["ReuseFactor"] = 1
@@ -60,6 +61,16 @@ def hls_config(lowered, reuse: dict | None = None, strategy: str = "Resource") -
     return {"Model": {"Precision": DEFAULT_PRECISION, "ReuseFactor": 1, "Strategy": "Latency",
                       "BramFactor": 1_000_000_000, "TraceOutput": False},
             "LayerName": layers}
+
+
+def valid_reuse(r: int, n_in: int) -> int:
+    """The largest divisor of n_in that is <= r: what hls4ml 1.3.0's Resource dense accepts in C-sim.
+
+    Its Vitis templates lack DenseResource_rf_gt_nin (R > n_in does not compile), and
+    dense_resource_rf_leq_nin asserts ceil(n_in n_out / R) % n_out == 0, which a divisor of n_in satisfies.
+    """
+    r = max(1, min(r, n_in))
+    return max(d for d in range(1, r + 1) if n_in % d == 0)
 
 
 def _stamp(seed: str) -> str:
@@ -163,7 +174,7 @@ def run_csim(graph, images_hwc: np.ndarray, work_dir, reuse=None, timeout=1800) 
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
-        raise RuntimeError(f"C-sim subprocess failed (exit {proc.returncode}):\n" + "\n".join(tail))
+        raise RuntimeError(f"C-sim subprocess failed (exit {proc.returncode}): {tail[-1] if tail else ''}\n" + "\n".join(tail))
     info = json.loads((work_dir / "csim.json").read_text())
     y = np.load(work_dir / "outputs.npy")
     n, h, w, _ = images_hwc.shape

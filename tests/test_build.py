@@ -1,0 +1,118 @@
+"""`srhw build` end to end through the CLI (issue 5, step 5): report keys, C-sim, determinism, bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from srhw.checkpoint import save_checkpoint
+from srhw.models import build
+
+TINY = {"num_feat": 16, "num_group": 1, "num_block": 1}  # CA needs num_feat >= 16 (reduction 16)
+
+
+def run_cli(*args, cwd=None, timeout=600):
+    return subprocess.run([sys.executable, "-m", "srhw", "build", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd)
+
+
+def tiny_checkpoint(folder: Path, spec="st_bl(r=2c_out)", seed=0) -> Path:
+    torch.manual_seed(seed)
+    m = build(spec, 2, **TINY)
+    for mod in m.modules():
+        if hasattr(mod, "freeze"):
+            mod.freeze()
+    return save_checkpoint(folder / f"tiny-{seed}.safetensors", m, {"spec": spec, "scale": 2, "model_args": TINY})
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory):
+    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt"))
+
+
+def leftovers(parent: Path):
+    return [p.name for p in parent.iterdir() if p.name.startswith(".")]
+
+
+def test_build_with_csim_is_bit_exact(ckpt, tmp_path):
+    out = tmp_path / "b"
+    r = run_cli("--model", "st_bl", "--r", "2c_out", "--part", "xc7z020", "--checkpoint", str(ckpt),
+                "--out", str(out), "--csim", "--csim-crop", "8")
+    assert r.returncode == 0, r.stderr[-2000:]
+    rep = json.loads((out / "report.json").read_text())
+    for k in ("part", "capacity", "totals", "fits", "layers", "fps_720p", "clock_mhz", "csim"):
+        assert k in rep, k
+    assert rep["part"] == "xc7z020" and rep["capacity"]["dsp"] == 220
+    assert set(rep["totals"]) >= {"lut", "ff", "dsp", "bram"} and rep["totals"]["source"] == "analytic"
+    assert all({"name", "mults_per_pixel", "adds_per_pixel", "reuse_factor"} <= set(l) for l in rep["layers"])
+    cs = rep["csim"]
+    assert cs["ran"] and cs["checked"] == 6 * 16 * 16 * 3, "6 images of 8x8 LR -> 16x16x3 outputs each"
+    assert cs["mismatches"] == 0, "hls4ml C-sim must equal the golden model on every output value"
+    assert rep["fps_720p"] > 0 and rep["clock_mhz"] == 150
+    assert (out / "hls" / "firmware" / "srhw_sr.cpp").is_file() and (out / "report.md").is_file()
+    assert (out / "golden" / "graph.json").is_file()
+    assert "analytic estimates" in (out / "report.md").read_text()
+    assert leftovers(tmp_path) == [], "temporary build folders left behind"
+    assert not any(p.name.startswith("csim-") for p in out.iterdir()), "C-sim scratch project left in the build"
+
+
+def test_build_is_deterministic(ckpt, tmp_path):
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for o in outs:
+        r = run_cli("--model", "st_bl(r=2c_out)", "--part", "xczu9eg", "--checkpoint", str(ckpt), "--out", str(o))
+        assert r.returncode == 0, r.stderr[-2000:]
+    files = sorted(p.relative_to(outs[0]) for p in outs[0].rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(outs[1]) for p in outs[1].rglob("*") if p.is_file())
+    differ = [str(f) for f in files if (outs[0] / f).read_bytes() != (outs[1] / f).read_bytes()]
+    assert differ == [], f"files differ between identical builds: {differ[:5]}"
+    for f in files:
+        if f.suffix in (".yml", ".tcl", ".sh", ".h", ".cpp", ".json", ".md"):
+            text = (outs[0] / f).read_text(errors="replace")
+            assert str(tmp_path) not in text, f"absolute build path in {f}"
+
+
+def _bad(args, tmp_path, expect):
+    out = tmp_path / "out"
+    r = run_cli(*args, "--out", str(out), timeout=300)
+    assert r.returncode == 2, (r.returncode, r.stderr[-1000:])
+    err = [l for l in r.stderr.splitlines() if l.startswith("srhw build: error:")]
+    assert len(err) == 1 and expect in err[0], r.stderr[-1000:]
+    assert not out.exists() and leftovers(tmp_path) == [], "nothing may be left behind"
+
+
+def test_unknown_part(ckpt, tmp_path):
+    _bad(["--model", "st_bl", "--r", "2c_out", "--part", "xc7a35t", "--checkpoint", str(ckpt)], tmp_path, "known parts: xc7z020")
+
+
+def test_no_checkpoint_says_so(tmp_path):
+    _bad(["--model", "st_bl", "--r", "2c_out", "--part", "xc7z020"], tmp_path, "--random-weights")
+
+
+def test_checkpoint_of_another_spec(ckpt, tmp_path):
+    _bad(["--model", "bl", "--part", "xc7z020", "--checkpoint", str(ckpt)], tmp_path, "not bl")
+
+
+def test_checkpoint_with_another_r(ckpt, tmp_path):
+    _bad(["--model", "st_bl", "--r", "c_out", "--part", "xc7z020", "--checkpoint", str(ckpt)], tmp_path, "does not match --r")
+
+
+def test_impossible_fit(tmp_path):
+    """st_bl(r=6c_out) x4: one upsampler layer's double-buffered ternary weights alone overflow the 7020's BRAM."""
+    _bad(["--model", "st_bl", "--r", "6c_out", "--scale", "4", "--part", "xc7z020", "--random-weights"], tmp_path,
+         "does not fit xc7z020")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", [["st_bl", "--r", "2c_out"], ["blrn-e(r=2)[rb]"]])
+def test_full_size_build_csim(model, tmp_path):
+    """Full paper-size x2 models (random weights until shipped checkpoints exist) through C-sim on 12x12 crops."""
+    out = tmp_path / "full"
+    r = run_cli("--model", *model, "--part", "xc7z020", "--random-weights", "--csim", "--csim-crop", "12",
+                "--out", str(out), timeout=3600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["csim"]["checked"] == 6 * 24 * 24 * 3 and rep["csim"]["mismatches"] == 0
+    print(json.dumps({k: rep["csim"][k] for k in ("compile_s", "predict_s", "peak_rss_mb", "checked", "mismatches")}))
