@@ -27,8 +27,9 @@ from rtl.cse import Plan, plan_adder_tree
 class AdderTreeConfig:
     """Generator parameters.
 
-    stage_every: adder levels between pipeline registers; 2 keeps each stage to two carry chains
-        (~2-3 ns each on a 7-series part at the widths used here, comfortably inside 150 MHz).
+    stage_every: adder levels between pipeline registers; 2 (the setting measured in
+        shared/notes/stack.md) puts two carry chains in series per stage. Timing is not measured
+        here (no place and route): raise it to save flip-flops (`Plan.register_bits`), lower it for clock.
     keep: put a Yosys `keep` attribute on every adder's output so synthesis keeps one carry chain
         per planned adder instead of re-merging the trees into `$macc` compressors (stack.md).
     """
