@@ -154,3 +154,13 @@ def test_cli_sparse_counts_from_checkpoint(tmp_path):
     assert row["sparse_adds"] == count_ops("st_bl(r=c_out)", 2, model=model, sparse=True).adds < row["adds"]
     bad = run_cli("profile", "--model", "st_bl", "--r", "2c_out", "--scale", "2", "--checkpoint", str(ckpt))
     assert bad.returncode == 2 and "does not fit" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_small_configs_are_counted_too():
+    """Tiny test models (BLConfig overrides) profile like the paper's: sparse counts read their codes."""
+    cfg = dict(num_feat=16, num_group=1, num_block=1)
+    model = build("st_bl(r=2c_out)", 2, **cfg)
+    row = table5_row("st_bl(r=2c_out)", 2, model=model, sparse=True, **cfg)
+    dense = table5_row("st_bl(r=2c_out)", 2, **cfg)
+    assert row["mults"] == dense["mults"] and row["adds"] < dense["adds"]
+    assert count_ops("bl", 2, **cfg).mults < count_ops("bl", 2).mults

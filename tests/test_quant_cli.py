@@ -110,6 +110,8 @@ def test_ternary_cli_schedule_and_checkpoint(tmp_path):
         assert set(np.unique(graph.param(n, "WB"))) <= {-1, 0, 1}
     sr = golden_upscaler(out, 2, "numpy")(lr_crop(12))
     assert sr.shape == (24, 24, 3)
+    ops = json.loads((out / "report.json").read_text())["table5"]  # dense and sparsity-aware counts
+    assert ops["sparse"]["mults"] == ops["dense"]["mults"] and ops["sparse"]["adds"] < ops["dense"]["adds"]
 
 
 def _srhw(*args):

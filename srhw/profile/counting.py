@@ -35,9 +35,10 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def meta_model(spec: str, scale: int) -> nn.Module:
+def meta_model(spec: str, scale: int, **config) -> nn.Module:
+    """The zoo model on the meta device; `config` overrides BLConfig widths/depths (small models)."""
     with torch.device("meta"):
-        return build(spec, scale)
+        return build(spec, scale, **config)
 
 
 def _meta_input(scale: int) -> torch.Tensor:
@@ -91,12 +92,13 @@ def _dot_adds(codes: torch.Tensor) -> int:
     return int((nnz - 1).clamp_min(0).sum())
 
 
-def count_ops(spec: str, scale: int, model: nn.Module | None = None, sparse: bool = False) -> OpCount:
+def count_ops(spec: str, scale: int, model: nn.Module | None = None, sparse: bool = False, **config) -> OpCount:
     """Multiplications and additions per 720p frame, the paper's Table 5 convention.
 
-    `model` carries trained weights for `sparse=True` (its SP convs' ternary codes are read).
+    `model` carries trained weights for `sparse=True` (its SP convs' ternary codes are read);
+    `config` gives the BLConfig overrides it was built with.
     """
-    meta = meta_model(spec, scale)
+    meta = meta_model(spec, scale, **config)
     pixels = _pixel_calls(meta, scale)
     mods = dict((model or meta).named_modules())
     mults = adds = 0

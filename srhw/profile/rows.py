@@ -12,20 +12,21 @@ from srhw.profile.counting import count_mult_adds, count_ops, count_params, meta
 from srhw.profile.paper import TABLES
 
 
-def profile_row(spec: str, scale: int) -> dict:
-    model = meta_model(spec, scale)
+def profile_row(spec: str, scale: int, **config) -> dict:
+    model = meta_model(spec, scale, **config)
     return {"model": canonical(spec), "scale": scale, "params": count_params(model),
             "mult_adds": count_mult_adds(model, scale)}
 
 
 @lru_cache(maxsize=None)
-def _bl_ops(scale):
-    return count_ops("bl", scale)
+def _bl_ops(scale, config=()):
+    return count_ops("bl", scale, **dict(config))
 
 
-def table5_row(spec: str, scale: int, model=None, sparse: bool = False) -> dict:
-    ops = count_ops(spec, scale, model=model, sparse=sparse)
-    ref = _bl_ops(scale)
+def table5_row(spec: str, scale: int, model=None, sparse: bool = False, **config) -> dict:
+    """Table 5 counts of `spec` and its reductions against bl of the same scale (and config)."""
+    ops = count_ops(spec, scale, model=model, sparse=sparse, **config)
+    ref = _bl_ops(scale, tuple(sorted(config.items())))
     return {"model": canonical(spec), "scale": scale, "mults": ops.mults, "adds": ops.adds,
             "mult_reduction_pct": 100.0 * (1 - ops.mults / ref.mults),
             "add_reduction_pct": 100.0 * (1 - ops.adds / ref.adds)}
