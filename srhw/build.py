@@ -192,15 +192,23 @@ def step_hls_project(graph, cfg: BuildConfig):
     used = layer_reuse_factors(hm)
     cfg.report["hls"] = {"dir": "hls", "backend": BACKEND, "io_type": IO_TYPE, "input_hw": [h, w],
                          "keras_layers": len(lowered.model.layers), "hls_layers": len(list(hm.get_layers())),
-                         "reuse_factors_used": used, "write_s": round(time.perf_counter() - t0, 1),
+                         "reuse_factors_used": used,
                          "vitis_hls": "project files written; no vitis_hls/Vivado on this machine, never synthesised"}
     write_json(cfg.tmp / "report" / "hls_config.json", hcfg)
+    # wall-clock times are the only non-deterministic output: kept out of report.json (and of the project)
+    write_json(cfg.tmp / "report" / "timings.json", {"lower_convert_write_s": round(time.perf_counter() - t0, 1)})
     _say(f"hls4ml project: {cfg.report['hls']['hls_layers']} layers for a {w}x{h} LR frame -> hls/")
     return graph
 
 
 def _make_deterministic(project: Path):
-    """Drop what hls4ml writes that is not a function of the inputs (documented in the report)."""
+    """Drop what hls4ml writes that is not a function of the inputs (documented in the report).
+
+    hls4ml saves the Keras model as `keras_model.keras` (a zip with timestamps) for its YAML config;
+    the HLS project does not use it, and `golden/` holds the exact description it came from.
+    """
+    for f in list(project.glob("*.keras")) + list(project.parent.glob("*.tar.gz")):
+        f.unlink()
     for f in project.rglob("*"):
         if f.is_file() and f.suffix in (".yml", ".tcl", ".sh", ".h", ".cpp", ".py", ".txt", ".json"):
             text = f.read_text(errors="replace")
