@@ -143,3 +143,29 @@ def test_bad_input_one_line_nonzero_nothing_written(tmp_path):
     assert p.returncode == 2 and "--force" in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert [f.name for f in existing.iterdir()] == ["keep.txt"]
     assert sorted(f.name for f in tmp_path.iterdir()) == ["bl.json", "bl.safetensors", "exists"]  # no temp folders left
+
+
+def test_init_from_bl_reproduces_bl_then_ternarises(tmp_path):
+    """--init-bl: the full-precision st_bl computes bl exactly; the schedule then runs from there."""
+    from srhw.quant.ternary import init_from_bl, sp_layers
+
+    ck = tmp_path / "bl.safetensors"
+    bl = tiny_checkpoint(ck).eval()
+    st = build("st_bl(r=2c_out)", 2, **TINY).eval()
+    init_from_bl(st, ck)
+    x = torch.rand(1, 3, 10, 10) * 255
+    with torch.no_grad():
+        torch.testing.assert_close(st(x), bl(x), rtol=1e-4, atol=1e-3)
+        for _, m in sp_layers(st):
+            m.mode = "ternary"
+            cc = m.ternary()[2]
+            assert torch.equal(cc[:, : m.out_ch].flatten(1), torch.eye(m.out_ch)), "W_c = [I | 0] ternarises exactly"
+    out = tmp_path / "st"
+    rc = main(["quantize", "ternary", "--model", "st_bl(r=2c_out)", "--scale", "2", "--model-args", json.dumps(TINY),
+               "--init-bl", str(ck), "--out", str(out), "--ternary-iters", "1", "--frozen-iters", "1", *BUDGET])
+    assert rc == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["init_bl"] == str(ck) and report["stages"]["fp"]["iters"] == 0  # no from-scratch fp stage
+    p = _srhw("quantize", "ternary", "--model", "st_bl(r=2c_out)", "--scale", "2", "--init-bl", str(out / "model.safetensors"),
+              "--out", str(tmp_path / "bad"))
+    assert p.returncode == 2 and "Traceback" not in p.stderr and not (tmp_path / "bad").exists()

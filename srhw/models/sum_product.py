@@ -84,6 +84,23 @@ class SumProductConv2d(nn.Module):
             fan_in = self.in_ch // self.groups * self.kernel_size ** 2
             nn.init.uniform_(self.bias, -fan_in ** -0.5, fan_in ** -0.5)
 
+    @torch.no_grad()
+    def init_from_conv(self, conv: nn.Conv2d):
+        """Make this layer compute `conv` exactly (full precision): W_b's first c_out rows are conv's filters,
+        a = 1, W_c = [I | 0], same bias. Needs r >= c_out, groups 1, the same k. The other r - c_out hidden
+        channels keep their random W_b and get zero W_c columns: free capacity for training. Ternarising this
+        W_c is exact ([I | 0] with alpha 1); W_b's rows become TWN ternary filters."""
+        k = self.kernel_size
+        if (conv.in_channels, conv.out_channels, conv.kernel_size, conv.groups) != (self.in_ch, self.out_ch, (k, k), 1) \
+                or self.groups != 1 or self.r < self.out_ch:
+            raise ValueError(f"cannot initialise {self.extra_repr()} from {conv}")
+        self.weight_b[: self.out_ch] = conv.weight
+        self.scale.fill_(1.0)
+        self.weight_c.zero_()
+        self.weight_c[torch.arange(self.out_ch), torch.arange(self.out_ch)] = 1.0
+        if self.bias is not None:
+            self.bias.copy_(conv.bias if conv.bias is not None else torch.zeros_like(self.bias))
+
     def ternary(self):
         """(codes_b, alpha_b (r,1,1,1), codes_c, alpha_c (1,1,1,1)): the ternary decomposition in use."""
         if self.frozen:

@@ -38,6 +38,9 @@ def add_arguments(p):
             q.add_argument("--tflite", action="store_true", help="also write a TFLite full-integer model.tflite")
         else:
             q.add_argument("--model-args", default="{}", help="JSON overrides for build() without --checkpoint")
+            q.add_argument("--init-bl", default=None,
+                           help="start from a trained full-precision bl checkpoint (each SP conv computes its bl conv "
+                                "exactly); a CPU-budget shortcut instead of the paper's from-scratch fp stage")
             for stage, ep, lr in (("fp", None, 1e-4), ("ternary", 40, 5e-5), ("frozen", 10, 2.5e-5)):
                 q.add_argument(f"--{stage}-epochs", type=float, default=ep,
                                help=f"stage {stage} epochs" + (" (default: 300 without --checkpoint, 0 with)" if ep is None else f" (paper: {ep})"))
@@ -78,6 +81,8 @@ def run(args):
             model_args = json.loads(args.model_args)
         except json.JSONDecodeError as e:
             raise SrhwError(f"--model-args is not JSON: {e}") from None
+        if args.checkpoint and args.init_bl:
+            raise SrhwError("give --checkpoint (an st_bl model) or --init-bl (a bl model), not both")
         if args.checkpoint:
             from srhw.quant.int8 import load_float_model
 
@@ -88,11 +93,11 @@ def run(args):
         for stage in ("fp", "ternary", "frozen"):
             ep = getattr(args, f"{stage}_epochs")
             if ep is None:
-                ep = 0 if args.checkpoint else 300
+                ep = 0 if (args.checkpoint or args.init_bl) else 300
             stages[stage] = StageConfig(epochs=ep, lr=getattr(args, f"{stage}_lr"), iters=getattr(args, f"{stage}_iters"),
                                         batch=args.batch, seed=args.seed)
         with staged_output(args.out, args.force) as tmp:
             report = run_ternary(args.model, args.scale, args.checkpoint, args.data, tmp, stages, model_args,
-                                 args.train_set, cfg, log=_log)
+                                 args.train_set, cfg, log=_log, init_bl=args.init_bl)
     print(json.dumps({k: v for k, v in report.items() if k in ("spec", "scale", "qat", "stages", "widths", "table5")}, indent=2))
     return 0

@@ -73,6 +73,32 @@ def ternary_tensors(model) -> dict:
     return out
 
 
+def init_from_bl(model, bl_checkpoint):
+    """Initialise an st_bl model from a trained full-precision bl of the same scale and widths.
+
+    Every sum-product conv takes the bl conv at the same place exactly (`SumProductConv2d.init_from_conv`);
+    channel attention and MeanShift are copied. The full-precision st_bl then computes what bl computes,
+    so the ternary stage starts from TWN-ternarised bl filters instead of from scratch: a shortcut for
+    small CPU budgets, not the paper's schedule (which trains the SP model from scratch in full precision).
+    """
+    from srhw.models import SumProductConv2d
+
+    bl, meta = load_float_model(bl_checkpoint, None, model.scale)
+    if bl.spec != "bl":
+        raise SrhwError(f"{bl_checkpoint} is a {bl.spec} checkpoint: --init-bl needs a bl checkpoint")
+    own = model.state_dict()
+    for name, mod in model.named_modules():
+        if isinstance(mod, SumProductConv2d):
+            try:
+                mod.init_from_conv(bl.get_submodule(name))
+            except (AttributeError, ValueError) as e:
+                raise SrhwError(f"--init-bl: {bl_checkpoint} does not match {model.spec} at {name} ({e})") from None
+    copied = {k: v for k, v in bl.state_dict().items() if k in own and own[k].shape == v.shape and "." in k
+              and not isinstance(model.get_submodule(k.rsplit(".", 1)[0]), SumProductConv2d)}
+    model.load_state_dict(copied, strict=False)
+    return meta
+
+
 def table5(spec, scale, model, model_args) -> dict:
     """Dense and sparsity-aware Table-5 rows (against bl of the same config; 1280x720 output)."""
     from srhw.profile import table5_row
@@ -83,7 +109,7 @@ def table5(spec, scale, model, model_args) -> dict:
 
 
 def run_ternary(spec, scale, checkpoint, data_dir, out_tmp: Path, stages: dict, model_args=None,
-                train_set="T91", cfg: QuantConfig | None = None, log=print) -> dict:
+                train_set="T91", cfg: QuantConfig | None = None, log=print, init_bl=None) -> dict:
     from srhw.models import build
 
     require_sum_product(spec)
@@ -95,9 +121,12 @@ def run_ternary(spec, scale, checkpoint, data_dir, out_tmp: Path, stages: dict, 
         model_args = dict(model_args or {})
         torch.manual_seed(stages["fp"].seed)
         model = build(spec, scale, **model_args)
+        if init_bl:
+            init_from_bl(model, init_bl)
     spec, scale = model.spec, model.scale
     dataset = patch_dataset(data_dir, train_set, scale, seed=stages["fp"].seed)
-    report = {"spec": spec, "scale": scale, "source": str(checkpoint) if checkpoint else None, "stages": {}}
+    report = {"spec": spec, "scale": scale, "source": str(checkpoint) if checkpoint else None,
+              "init_bl": str(init_bl) if init_bl and not checkpoint else None, "stages": {}}
     params = list(model.parameters())
     if not any(m.frozen for _, m in sp_layers(model)):
         set_mode(model, "full")
