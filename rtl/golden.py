@@ -60,3 +60,27 @@ def sum_product_ref(Wb, a, Wc, bias, sh: int, x, lo: int, hi: int) -> np.ndarray
         acc = acc + np.asarray(bias, dtype=np.int64)
     half = (1 << (sh - 1)) if sh > 0 else 0
     return np.clip((acc + half) >> sh, lo, hi)
+
+
+def im2col3x3(img) -> np.ndarray:
+    """(H, W, C) image -> (H*W, 9*C) 3x3 windows with zero padding, column order ch*9 + dy*3 + dx
+    (the flattening of a (r, C, 3, 3) weight tensor), rows in raster order."""
+    img = np.asarray(img, dtype=np.int64)
+    h, w, c = img.shape
+    p = np.pad(img, ((1, 1), (1, 1), (0, 0)))
+    cols = np.empty((h, w, c, 3, 3), dtype=np.int64)
+    for dy in range(3):
+        for dx in range(3):
+            cols[:, :, :, dy, dx] = p[dy:dy + h, dx:dx + w, :]
+    return cols.reshape(h * w, c * 9)
+
+
+def sp_layer_ref(Wb, a, Wc, bias, sh: int, img, lo: int, hi: int) -> np.ndarray:
+    """Streaming SP conv layer (rtl.sp_layer): 3x3 'same' sum-product conv of an (H, W, C) image.
+
+    Wb: (r, C, 3, 3) or (r, 9C) ternary. Returns (H, W, M) int64 = sum_product_ref on every window.
+    """
+    img = np.asarray(img)
+    Wb = np.asarray(Wb).reshape(np.asarray(Wb).shape[0], -1)
+    y = sum_product_ref(Wb, a, np.asarray(Wc).reshape(np.asarray(Wc).shape[0], -1), bias, sh, im2col3x3(img), lo, hi)
+    return y.reshape(img.shape[0], img.shape[1], -1)
