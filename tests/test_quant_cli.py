@@ -146,20 +146,25 @@ def test_bad_input_one_line_nonzero_nothing_written(tmp_path):
 
 
 def test_init_from_bl_reproduces_bl_then_ternarises(tmp_path):
-    """--init-bl: the full-precision st_bl computes bl exactly; the schedule then runs from there."""
+    """--init-bl: st_bl starts as an m-term ternary expansion of bl (closer with larger m); the schedule runs from there."""
     from srhw.quant.ternary import init_from_bl, sp_layers
 
     ck = tmp_path / "bl.safetensors"
     bl = tiny_checkpoint(ck).eval()
-    st = build("st_bl(r=2c_out)", 2, **TINY).eval()
-    init_from_bl(st, ck)
     x = torch.rand(1, 3, 10, 10) * 255
-    with torch.no_grad():
-        torch.testing.assert_close(st(x), bl(x), rtol=1e-4, atol=1e-3)
-        for _, m in sp_layers(st):
-            m.mode = "ternary"
-            cc = m.ternary()[2]
-            assert torch.equal(cc[:, : m.out_ch].flatten(1), torch.eye(m.out_ch)), "W_c = [I | 0] ternarises exactly"
+    err = {}
+    for m_ in (1, 2, 6):
+        st = build(f"st_bl(r={m_}c_out)", 2, **TINY).eval()
+        init_from_bl(st, ck)
+        with torch.no_grad():
+            full = st(x)
+            for _, m in sp_layers(st):
+                m.mode = "ternary"
+                cc = m.ternary()[2]
+                assert torch.equal(cc.flatten(1), torch.eye(m.out_ch).repeat(1, m_)), "W_c = [I | ... | I] exactly"
+            torch.testing.assert_close(st(x), full, rtol=1e-4, atol=1e-3)  # both modes compute the expansion
+            err[m_] = (full - bl(x)).abs().mean().item()
+    assert err[6] < err[2] < err[1], err
     out = tmp_path / "st"
     rc = main(["quantize", "ternary", "--model", "st_bl(r=2c_out)", "--scale", "2", "--model-args", json.dumps(TINY),
                "--init-bl", str(ck), "--out", str(out), "--ternary-iters", "1", "--frozen-iters", "1", *BUDGET])

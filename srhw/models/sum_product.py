@@ -86,18 +86,28 @@ class SumProductConv2d(nn.Module):
 
     @torch.no_grad()
     def init_from_conv(self, conv: nn.Conv2d):
-        """Make this layer compute `conv` exactly (full precision): W_b's first c_out rows are conv's filters,
-        a = 1, W_c = [I | 0], same bias. Needs r >= c_out, groups 1, the same k. The other r - c_out hidden
-        channels keep their random W_b and get zero W_c columns: free capacity for training. Ternarising this
-        W_c is exact ([I | 0] with alpha 1); W_b's rows become TWN ternary filters."""
+        """Approximate `conv` with m = r // c_out ternary terms: a greedy residual ternary expansion.
+
+        Hidden block k (c_out rows) holds alpha_k * T_k, the TWN ternarisation of what blocks 0..k-1 left of
+        conv's filters (one alpha per filter); W_c = [I | I | ... | I], a = 1, same bias. Both modes compute
+        the same sum_k alpha_k T_k * x + bias: TWN of alpha * T gives back T and alpha exactly. More terms,
+        smaller error (m = 1 is plain TWN of each filter). Needs r >= c_out, groups 1 and the same k.
+        """
         k = self.kernel_size
         if (conv.in_channels, conv.out_channels, conv.kernel_size, conv.groups) != (self.in_ch, self.out_ch, (k, k), 1) \
                 or self.groups != 1 or self.r < self.out_ch:
             raise ValueError(f"cannot initialise {self.extra_repr()} from {conv}")
-        self.weight_b[: self.out_ch] = conv.weight
-        self.scale.fill_(1.0)
+        c, m = self.out_ch, self.r // self.out_ch
+        self.weight_b.zero_()
         self.weight_c.zero_()
-        self.weight_c[torch.arange(self.out_ch), torch.arange(self.out_ch)] = 1.0
+        residual = conv.weight.detach().clone()
+        eye = torch.arange(c)
+        for t in range(m):
+            codes, alpha = ternarize(residual, dims=(1, 2, 3))
+            self.weight_b[t * c:(t + 1) * c] = alpha * codes
+            residual -= alpha * codes
+            self.weight_c[eye, t * c + eye] = 1.0
+        self.scale.fill_(1.0)
         if self.bias is not None:
             self.bias.copy_(conv.bias if conv.bias is not None else torch.zeros_like(self.bias))
 

@@ -76,10 +76,10 @@ def ternary_tensors(model) -> dict:
 def init_from_bl(model, bl_checkpoint):
     """Initialise an st_bl model from a trained full-precision bl of the same scale and widths.
 
-    Every sum-product conv takes the bl conv at the same place exactly (`SumProductConv2d.init_from_conv`);
-    channel attention and MeanShift are copied. The full-precision st_bl then computes what bl computes,
-    so the ternary stage starts from TWN-ternarised bl filters instead of from scratch: a shortcut for
-    small CPU budgets, not the paper's schedule (which trains the SP model from scratch in full precision).
+    Every sum-product conv takes the bl conv at the same place as an m-term residual ternary expansion
+    (`SumProductConv2d.init_from_conv`, m = r / c_out); channel attention and MeanShift are copied. The
+    ternary stage then starts near bl instead of from scratch: a shortcut for small CPU budgets, not the
+    paper's schedule (which trains the SP model from scratch in full precision first).
     """
     from srhw.models import SumProductConv2d
 
