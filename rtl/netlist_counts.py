@@ -263,7 +263,8 @@ def yosys_cse(Wb, Wc, workdir, in_bits: int = 9) -> dict:
     p = Path(workdir) / f"cse_{key}.v"
     p.write_text(to_verilog(sp, "cse_sp"))
     c = count_arith(p, "cse_sp")
-    return {"adds": c["$add"] + c["$sub"] - m, "muls": c["$mul"], "negs": c["$neg"], "source": "yosys"}
+    bias_adds = int(np.count_nonzero(Wc.any(1)))  # an all-zero W_c row's bias sum is a constant: folded
+    return {"adds": c["$add"] + c["$sub"] - bias_adds, "muls": c["$mul"], "negs": c["$neg"], "source": "yosys"}
 
 
 def slice_layer(Wb, Wc, rows: int):
