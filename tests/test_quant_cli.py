@@ -21,7 +21,7 @@ from srhw.quant.upscalers import golden_upscaler
 
 TINY = dict(num_feat=16, num_group=1, num_block=1)
 REPO = Path(__file__).resolve().parents[1]
-BUDGET = ["--train-set", "Set5", "--batch", "2", "--calib-batches", "1", "--threads", "1"]
+BUDGET = ["--train-set", "Set5", "--batch", "2", "--patch", "24", "--calib-batches", "1", "--threads", "1"]
 
 
 @pytest.fixture(autouse=True)

@@ -29,6 +29,7 @@ def add_arguments(p):
         q.add_argument("--force", action="store_true", help="replace an existing output folder")
         q.add_argument("--batch", type=int, default=16, help="mini-batch (paper: 16)")
         q.add_argument("--seed", type=int, default=0)
+        q.add_argument("--patch", type=int, default=48, help="LR training patch side (paper: 48)")
         q.add_argument("--calib-batches", type=int, default=4, help="calibration batches of 16 LR patches")
         q.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
         if name == "int8":
@@ -69,7 +70,8 @@ def run(args):
         from srhw.quant.int8 import load_float_model, run_int8
 
         load_float_model(args.checkpoint, args.model, args.scale)  # fail fast on a mismatched checkpoint
-        stage = StageConfig(epochs=args.epochs, lr=args.lr, iters=args.iters, batch=args.batch, seed=args.seed)
+        stage = StageConfig(epochs=args.epochs, lr=args.lr, iters=args.iters, batch=args.batch, seed=args.seed,
+                            patch=args.patch)
         with staged_output(args.out, args.force) as tmp:
             report = run_int8(args.model, args.scale, args.checkpoint, args.data, tmp, stage, args.train_set,
                               cfg, tflite=args.tflite, log=_log)
@@ -95,7 +97,7 @@ def run(args):
             if ep is None:
                 ep = 0 if (args.checkpoint or args.init_bl) else 300
             stages[stage] = StageConfig(epochs=ep, lr=getattr(args, f"{stage}_lr"), iters=getattr(args, f"{stage}_iters"),
-                                        batch=args.batch, seed=args.seed)
+                                        batch=args.batch, seed=args.seed, patch=args.patch)
         with staged_output(args.out, args.force) as tmp:
             report = run_ternary(args.model, args.scale, args.checkpoint, args.data, tmp, stages, model_args,
                                  args.train_set, cfg, log=_log, init_bl=args.init_bl)

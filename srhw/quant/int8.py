@@ -64,7 +64,7 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     cfg = cfg or QuantConfig()
     model, meta = load_float_model(checkpoint, spec, scale)
     spec, scale = model.spec, model.scale
-    dataset = patch_dataset(data_dir, train_set, scale, seed=stage.seed)
+    dataset = patch_dataset(data_dir, train_set, scale, patch=stage.patch, seed=stage.seed)
     calib = calibration_batches(dataset, cfg.calib_batches)
     qnet = quantize(model, calib, cfg)
     log(f"calibrated {spec} x{scale} on {len(calib)} batches of {train_set} patches; QAT {stage.total} iterations")

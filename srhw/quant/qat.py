@@ -27,6 +27,7 @@ class StageConfig:
     iters: int | None = None
     batch: int = 16  # paper: mini-batch 16
     seed: int = 0
+    patch: int = 48  # LR patch side (paper: 48x48); smaller patches for CPU budgets
 
     @property
     def total(self) -> int:

@@ -124,7 +124,7 @@ def run_ternary(spec, scale, checkpoint, data_dir, out_tmp: Path, stages: dict, 
         if init_bl:
             init_from_bl(model, init_bl)
     spec, scale = model.spec, model.scale
-    dataset = patch_dataset(data_dir, train_set, scale, seed=stages["fp"].seed)
+    dataset = patch_dataset(data_dir, train_set, scale, patch=stages["fp"].patch, seed=stages["fp"].seed)
     report = {"spec": spec, "scale": scale, "source": str(checkpoint) if checkpoint else None,
               "init_bl": str(init_bl) if init_bl and not checkpoint else None, "stages": {}}
     params = list(model.parameters())
