@@ -47,6 +47,19 @@ def add_arguments(parser):
     p.add_argument("--module", default="sum_product", help="Verilog module name (and file stem)")
     p.set_defaults(_kernel=run_sum_product)
 
+    for name, fn, hlp in (("fit", run_fit, "fit a whole st_bl network of folded SP layers to a part: foldings, fps, roofline"),
+                          ("counts", run_counts, "multipliers/adders per SP layer: dense (Table 5), zero-pruned, CSE")):
+        p = kernels.add_parser(name, help=hlp)
+        p.add_argument("--model", default="st_bl(r=2c_out)", help='paper spec, e.g. "st_bl(r=2c_out)"')
+        p.add_argument("--scale", type=int, default=2, help="upscaling factor 2, 3 or 4")
+        p.add_argument("--checkpoint", help="trained st_bl checkpoint (.safetensors) or ternary.safetensors codes")
+        p.add_argument("--cse", action="store_true", help="also count the pruned + CSE plans (minutes; cached)")
+        p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        if name == "fit":
+            p.add_argument("--part", default="xc7z020", help="FPGA part (srhw.export.parts)")
+            p.add_argument("--clock-mhz", type=float, default=150.0, help="PL clock assumed (MHz)")
+        p.set_defaults(_kernel=fn)
+
 
 def run(args) -> int:
     return args._kernel(args)
@@ -220,4 +233,95 @@ def run_sum_product(args) -> int:
     vpath = _write(out, args.module, text, sidecar)
     print(f"{vpath}: sum-product {sp.m}x{sp.r}x{sp.n}, {sidecar['adders']} adders, {sp.r} multipliers, "
           f"latency {sp.latency}")
+    return 0
+
+
+def _model_and_codes(args):
+    """(model or None, codes dict or None, model_args) from --checkpoint; checked; SrhwError on bad input."""
+    if not args.checkpoint:
+        return None, None, {}
+    path = Path(args.checkpoint)
+    if not path.is_file():
+        raise SrhwError(f"checkpoint not found: {path}")
+    from safetensors.numpy import load_file
+
+    try:
+        sd = load_file(str(path))
+    except Exception as e:
+        raise SrhwError(f"cannot read {path} as safetensors: {type(e).__name__}") from None
+    codes = {}
+    for k, v in sd.items():
+        for role, suffix in ((0, ".codes_b"), (1, ".codes_c"), (0, ".frozen_b"), (1, ".frozen_c")):
+            if k.endswith(suffix):
+                if not np.isin(v, (-1, 0, 1)).all():
+                    raise SrhwError(f"{path}: {k} is not ternary (values outside {{-1, 0, 1}})")
+                codes.setdefault(k[: -len(suffix)], [None, None])[role] = v.reshape(v.shape[0], -1).astype(np.int8)
+    codes = {k: tuple(v) for k, v in codes.items() if v[0] is not None and v[1] is not None}
+    if not codes:
+        raise SrhwError(f"{path}: no ternary codes (codes_b/codes_c or frozen_b/frozen_c) in it")
+    model_args = {}
+    side = path.with_suffix(".json")
+    if side.is_file():
+        import json
+
+        model_args = dict(json.loads(side.read_text()).get("model_args") or {})
+    return None, codes, model_args
+
+
+def _section(args, part):
+    from srhw.models import canonical
+
+    from rtl import network_section
+
+    spec = canonical(args.model)
+    if not spec.startswith("st_bl"):
+        raise SrhwError(f"{spec} has no sum-product convs: the RTL path is for st_bl(...)")
+    if args.scale not in (2, 3, 4):
+        raise SrhwError(f"unsupported scale {args.scale}: use 2, 3 or 4")
+    _, codes, margs = _model_and_codes(args)
+    try:
+        return network_section(spec, args.scale, part, getattr(args, "clock_mhz", 150.0), codes=codes, cse=args.cse,
+                               model_args=margs)
+    except ValueError as e:
+        raise SrhwError(str(e).splitlines()[0]) from None
+
+
+def _print(sec, as_json: bool, fit: bool):
+    import json
+
+    if as_json:
+        keep = {k: v for k, v in sec.items() if k != "roofline" or fit}
+        print(json.dumps(keep, indent=1, sort_keys=True, default=str))
+        return
+    print(f"{'layer':28} {'c_in':>4} {'c_out':>5} {'r':>4} {'mults/px':>8} {'dense adds':>10} {'pruned':>8} "
+          f"{'CSE':>8}" + (f" {'fold':>8} {'cycles/frame':>14}" if fit else ""))
+    for l in sec["layers"]:
+        cse = "-" if l["cse_adds"] is None else str(l["cse_adds"])
+        print(f"{l['name']:28} {l['c_in']:>4} {l['c_out']:>5} {l['r']:>4} {l['dense_muls']:>8} {l['dense_adds']:>10} "
+              f"{l['naive_adds']:>8} {cse:>8}" + (f" {str(l['fold_r']) + 'x' + str(l['fold_n']):>8} {l['cycles_per_frame']:>14,}" if fit else ""))
+    print(f"per frame: {sec['muls']:,} mults, {sec['adds_dense_table5']:,} adds dense (Table 5), {sec['adds']:,} adds "
+          f"{sec['adds_kind']}")
+    if fit:
+        print(f"{sec['architecture']} on {sec['part']}: LUT {sec['lut']:,} FF {sec['ff']:,} CARRY4 {sec['carry4']:,} "
+              f"DSP {sec['dsp']} BRAM36 {sec['bram']} (analytic); {sec['fps_720p']:.3g} fps at 720p, {sec['clock_mhz']:g} MHz; "
+              f"roofline {sec['roofline_fps']:.3g} fps ({sec['roofline']['bound']}-bound); ratio {sec['roofline_ratio']:.3f}")
+        if sec.get("dataflow_rejected"):
+            print(f"dataflow rejected: {sec['dataflow_rejected']}")
+
+
+def run_fit(args) -> int:
+    from srhw.export.parts import get_part
+
+    if args.clock_mhz <= 0:
+        raise SrhwError(f"--clock-mhz must be positive, got {args.clock_mhz}")
+    sec = _section(args, get_part(args.part))
+    _print(sec, args.json, True)
+    return 0
+
+
+def run_counts(args) -> int:
+    from srhw.export.parts import get_part
+
+    sec = _section(args, get_part("xc7z020"))
+    _print(sec, args.json, False)
     return 0
