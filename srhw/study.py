@@ -424,7 +424,8 @@ def run(args) -> int:
                        batch=args.batch, lr=args.lr, seed=args.seed, iters=args.iters, val_every=args.val_every,
                        device=args.device, threads=args.threads)
     cfgs = {r: replace(base, spec=r.spec, scale=r.scale, out=str(run_dir(out, r))) for r in rows}
-    status = {r: run_status(cfgs[r]) for r in rows}  # another budget in a run folder: error before training
+    for r in rows:
+        run_status(cfgs[r])  # a run of another budget in a row's folder: error before anything trains
 
     # --- train, evaluate, summarise each row (x2 first, so x3/x4 can start from it)
     records = []
