@@ -14,7 +14,7 @@ from rtl.sp_layer import SPLayer, SPLayerConfig
 from test_adder_tree import run_bench
 
 
-@pytest.mark.parametrize("fold,frames", [((1, 1), 340), ((4, 3), 12)]  # 340 frames x 30 px = 10,200 windows)
+@pytest.mark.parametrize("fold,frames", [((1, 1), 340), ((4, 3), 12)])  # 340 frames x 30 px = 10,200 windows
 def test_sp_layer_icarus_runner(tmp_path: Path, fold, frames):
     c_in, r, m, H, W = 2, 8, 3, 5, 6
     rng = np.random.default_rng(sum(fold))
