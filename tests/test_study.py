@@ -157,18 +157,22 @@ def test_table2_x3_x4_start_from_x2(data, tmp_path, capsys):
     assert "| 3x | bl-e |" in md and "| 4x | bl-e |" in md
 
 
-def test_table5_full_precision_caption(data, tmp_path, capsys):
+def test_table5_ternary_rows(data, tmp_path, capsys):
+    from srhw.checkpoint import load_checkpoint
     from srhw.profile import table5_row
 
     out = tmp_path / "t5"
     assert main(study_args(data, out, "--only", "st_bl(r=c_out)", "--scale", "2", table=5)) == 0
     doc = json.loads((out / "table5.json").read_text())
     ref, row = doc["rows"]
-    assert (ref["model"], row["model"], row["r"], row["quant"]) == ("bl", "st_bl(r=c_out)", "c_out", "full")
-    assert row["mult_reduction_pct"] == pytest.approx(table5_row("st_bl(r=c_out)", 2)["mult_reduction_pct"])
+    assert (ref["model"], row["model"], row["r"], row["quant"]) == ("bl", "st_bl(r=c_out)", "c_out", "ternary")
+    assert row["mult_reduction_pct"] == pytest.approx(table5_row("st_bl(r=c_out)", 2, **TINY)["mult_reduction_pct"])
+    sd, meta = load_checkpoint(Path(row["run_dir"]) / "ternary" / "model.safetensors")
+    assert meta["quant"] == "ternary" and all(set(v.unique().tolist()) <= {-1, 0, 1} for k, v in sd.items()
+                                              if k.endswith(("frozen_b", "frozen_c")))
     md = (out / "table5.md").read_text()
     assert "| Scale | Model | r | Reduction in Mult (%) | Reduction in Add (%) | Set5 PSNR/SSIM |" in md
-    assert "FULL-PRECISION" in md and "ternary_phase" in md
+    assert "integer golden" in md
 
 
 def test_bad_input_one_line_nothing_written(data, tmp_path, capsys):
