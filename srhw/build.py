@@ -294,6 +294,7 @@ def step_report(graph, cfg: BuildConfig):
     }
     write_json(cfg.tmp / "report.json", rep)
     write_text(cfg.tmp / "report.md", render_markdown(rep))
+    write_text(cfg.tmp / "report.html", render_html(rep))
     return graph
 
 
@@ -346,8 +347,58 @@ def render_markdown(rep: dict) -> str:
     if rep["hls"]:
         lines += ["", f"HLS project: `hls/` ({rep['hls']['backend']}, {rep['hls']['io_type']}, {rep['hls']['hls_layers']} hls4ml layers, "
                   f"{rep['hls']['input_hw'][1]}x{rep['hls']['input_hw'][0]} LR frame). {rep['hls']['vitis_hls']}."]
-    lines += ["", f"RTL: {rep['rtl'].get('status', 'included') if rep['rtl'] else 'n/a'}", ""]
+    lines += ["", "## RTL (rtl/, issue 6)", "", _rtl_summary(rep.get("rtl")), ""]
     return "\n".join(lines)
+
+
+def _rtl_summary(rtl: dict | None) -> str:
+    if not rtl or "muls" not in rtl:
+        return (rtl or {}).get("status", "n/a")
+    return (f"multiplier-free SP kernels: {rtl['muls']:,} mults and {rtl['adds']:,} adds per frame; "
+            f"LUT {rtl['lut']:,}, FF {rtl['ff']:,}, CARRY4 {rtl['carry4']:,}, DSP {rtl['dsp']}, BRAM36 {rtl['bram']}; "
+            f"{rtl['fps_720p']:.3g} fps at 720p against a roofline of {rtl['roofline_fps']:.3g} fps "
+            f"(sources: {rtl.get('source')}).")
+
+
+_HTML = """<!doctype html>
+<html><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}th{{background:#eee}}</style></head>
+<body><h1>{title}</h1>
+<p>All resource, cycle and fps figures of the HLS design are <b>analytic estimates</b>; C-sim figures are hls4ml/g++
+measurements; RTL counts come from the CSE plan and Yosys. No Vivado or vitis_hls exists here.</p>
+<p>Architecture: <b>{arch}</b>; fits {part}: <b>{fits}</b>; {fps:.3g} fps for a 1280x720 output at {clock:g} MHz;
+roofline {roof:.3g} fps ({bound}-bound), ratio {eff:.3f}. C-sim: {csim}.</p>
+<h2>Resources</h2><table><tr><th>resource</th><th>estimate</th><th>capacity</th><th>use</th></tr>{res}</table>
+<h2>Layers (analytic)</h2><table><tr><th>layer</th><th>kind</th><th>mults/px</th><th>adds/px</th><th>reuse</th>
+<th>cycles/px</th><th>DSP</th><th>LUT</th><th>BRAM36</th></tr>{layers}</table>
+{rtl}
+</body></html>
+"""
+
+
+def render_html(rep: dict) -> str:
+    """report.html: the headline numbers, the resource and layer tables, and the RTL section with its plot."""
+    import html
+
+    cap, tot = rep["capacity"], rep["totals"]
+    res = "".join(f"<tr><td>{k.upper()}</td><td>{tot[k]:,}</td><td>{cap[k]:,}</td><td>{100 * tot[k] / cap[k]:.1f} %</td></tr>"
+                  for k in ("lut", "ff", "dsp", "bram"))
+    layers = "".join(
+        f"<tr><td>{html.escape(l['name'])}</td><td>{l['kind']}</td><td>{l['mults_per_pixel']:,}</td>"
+        f"<td>{l['adds_per_pixel']:,}</td><td>{l['reuse_factor']}</td><td>{l['cycles_per_pixel']}</td><td>{l['dsp']}</td>"
+        f"<td>{l['lut']:,}</td><td>{l['bram']}</td></tr>" for l in rep["layers"])
+    cs = rep["csim"]
+    csim = f"{cs['checked']} values, {cs['mismatches']} mismatches" if cs.get("ran") else "not run (--csim)"
+    try:
+        from rtl import report_html_section
+        rtl = report_html_section(rep["rtl"] or {"status": "n/a"})
+    except ImportError:
+        rtl = f"<section><h2>RTL</h2><p>{html.escape(_rtl_summary(rep.get('rtl')))}</p></section>"
+    r = rep["roofline"]
+    return _HTML.format(title=html.escape(f"{rep['model']} x{rep['scale']} on {rep['part']}"), arch=html.escape(rep["architecture"]),
+                        part=rep["part"], fits=rep["fits"], fps=rep["fps_720p"], clock=rep["clock_mhz"], roof=r["fps"],
+                        bound=r["bound"], eff=rep["efficiency_vs_roofline"], csim=csim, res=res, layers=layers, rtl=rtl)
 
 
 def make_config(args) -> BuildConfig:

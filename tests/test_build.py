@@ -55,6 +55,10 @@ def test_build_with_csim_is_bit_exact(ckpt, tmp_path):
     assert (out / "hls" / "firmware" / "srhw_sr.cpp").is_file() and (out / "report.md").is_file()
     assert (out / "golden" / "graph.json").is_file()
     assert "analytic estimates" in (out / "report.md").read_text()
+    rtl = rep["rtl"]
+    assert {"muls", "adds", "lut", "ff", "carry4", "dsp", "bram", "fps_720p", "roofline_fps"} <= set(rtl), rtl
+    page = (out / "report.html").read_text()
+    assert page.startswith("<!doctype html>") and "data:image/png;base64," in page and "</html>" in page
     assert leftovers(tmp_path) == [], "temporary build folders left behind"
     assert not any(p.name.startswith("csim-") for p in out.iterdir()), "C-sim scratch project left in the build"
 
@@ -70,7 +74,7 @@ def test_build_is_deterministic(ckpt, tmp_path):
               and f != Path("report/timings.json")]  # wall-clock times, documented as the one exception
     assert differ == [], f"files differ between identical builds: {differ[:5]}"
     for f in files:
-        if f.suffix in (".yml", ".tcl", ".sh", ".h", ".cpp", ".json", ".md"):
+        if f.suffix in (".yml", ".tcl", ".sh", ".h", ".cpp", ".json", ".md", ".html", ".v"):
             text = (outs[0] / f).read_text(errors="replace")
             assert str(tmp_path) not in text, f"absolute build path in {f}"
 
