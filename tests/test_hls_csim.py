@@ -26,13 +26,15 @@ def test_lowering_sets_every_precision():
     """No layer is left to hls4ml's 'auto' precision (the silent QActivation bug of stack.md)."""
     g = golden_graph("st_bl(r=2c_out)")
     low = to_qkeras(g, 8, 8)
-    cfg = hls_config(low, reuse={"head": 4})
+    cfg = hls_config(low, reuse={"head": 9})
     names = {l.name for l in low.model.layers}
     for layer in low.model.layers:
         if type(layer).__name__ in ("QConv2D", "QDepthwiseConv2D", "Add", "KChannelAttention", "ReLU"):
             prec = cfg["LayerName"][layer.name]["Precision"]
             assert "result" in prec and "auto" not in str(prec), layer.name
-    assert cfg["LayerName"]["head_wb"]["ReuseFactor"] == 4 and cfg["LayerName"]["head_wb"]["Strategy"] == "Resource"
+    assert cfg["LayerName"]["head_wb"]["ReuseFactor"] == 9 and cfg["LayerName"]["head_wb"]["Strategy"] == "Resource"
+    # head W_b has 3*3*3 = 27 inputs: a reuse factor that does not divide it snaps down to one that does
+    assert hls_config(low, reuse={"head": 4})["LayerName"]["head_wb"]["ReuseFactor"] == 3
     assert cfg["LayerName"]["head_a"]["Strategy"] == "Latency", "depthwise stays Latency (stack.md)"
     # requantization casts round half up and saturate, like the golden model
     assert cfg["LayerName"]["head_requant"]["Precision"]["result"].endswith(",AP_RND,AP_SAT>")
