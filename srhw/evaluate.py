@@ -35,6 +35,10 @@ def add_arguments(p):
                         "attention's global pooling, so results differ slightly)")
     p.add_argument("--tile-overlap", type=int, default=16, help="LR pixels of context around each tile")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda for networks")
+    p.add_argument("--engine", choices=("auto", "network", "golden"), default="auto",
+                   help="quantized checkpoints: 'golden' runs the integer golden model (what the hardware computes), "
+                        "'network' the torch model (ternary weights, float activations, as the paper evaluates "
+                        "st_bl); auto = golden for int8, network otherwise")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--out", help="also write the JSON results to this file")
@@ -121,7 +125,10 @@ def make_upscaler(args):
             raise SrhwError(f"{args.checkpoint}: no sidecar with spec/scale; give --model and --scale")
         if spec == "bicubic":
             raise SrhwError("a checkpoint cannot be evaluated as 'bicubic'")
-        if meta.get("golden"):  # an INT8 checkpoint: run its integer golden model, bit-exact
+        engine = getattr(args, "engine", "auto")
+        if engine == "golden" and not meta.get("golden"):
+            raise SrhwError(f"{args.checkpoint} has no integer golden model (quantize it with srhw quantize)")
+        if meta.get("golden") and (engine == "golden" or (engine == "auto" and meta.get("quant") == "int8")):
             from srhw.quant.upscalers import golden_upscaler
             return spec, int(scale), golden_upscaler(args.checkpoint, int(scale), engine="torch"), meta
         from srhw.models import build

@@ -198,8 +198,8 @@ def run_status(cfg) -> str:
 def ternary_phase(row: Row, cfg, checkpoint: Path) -> Path | None:
     """Table 5's ternary phases (paper section 3: 40 epochs with ternary weights at lr 5e-5, then 10 epochs
     with the codes fixed at 2.5e-5) after the row's full-precision run, scaled to the study's budget in the
-    paper's proportions (300 : 40 : 10 epochs), via srhw.quant. Returns the ternary checkpoint, which
-    `srhw eval` runs through its integer golden model; a finished one (same step) is reused."""
+    paper's proportions (300 : 40 : 10 epochs), via srhw.quant. Returns the ternary checkpoint (its frozen
+    ternary weights are evaluated with float activations, as the paper does); a finished one is reused."""
     from srhw.quant.outdir import staged_output
     from srhw.quant.qat import StageConfig
     from srhw.quant.ternary import run_ternary
@@ -293,8 +293,8 @@ def caption(table: int, budget: dict, sets: list[str], model_args: dict, scales=
                      "Params and Mult-Adds are of these models.")
     if table == 5:
         lines.append("st_bl rows: full-precision SP training, then ternary training and frozen codes (srhw.quant, "
-                     "the paper's 300 : 40 : 10 epoch proportions of the budget); PSNR/SSIM from the integer golden "
-                     "model (int8 activations). Reductions in mults/adds are against bl at each scale, counted "
+                     "the paper's 300 : 40 : 10 epoch proportions of the budget); PSNR/SSIM of the ternary-weight "
+                     "network with float activations, as the paper evaluates it. Reductions in mults/adds are against bl at each scale, counted "
                      "for dense ternary weights as the paper does (srhw.profile.table5_row).")
     else:
         ref = REFERENCE[table]

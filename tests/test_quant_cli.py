@@ -112,6 +112,13 @@ def test_ternary_cli_schedule_and_checkpoint(tmp_path):
     assert sr.shape == (24, 24, 3)
     ops = json.loads((out / "report.json").read_text())["table5"]  # dense and sparsity-aware counts
     assert ops["sparse"]["mults"] == ops["dense"]["mults"] and ops["sparse"]["adds"] < ops["dense"]["adds"]
+    psnr = {}
+    for engine in ("auto", "network", "golden"):  # auto = the ternary-weight network with float activations
+        res = out / f"eval-{engine}.json"
+        assert main(["eval", "--checkpoint", str(out / "model.safetensors"), "--engine", engine, "--sets", "Set5",
+                     "--json", "--out", str(res)]) == 0
+        psnr[engine] = json.loads(res.read_text())["results"][0]["psnr"]
+    assert psnr["auto"] == psnr["network"] != psnr["golden"], psnr
 
 
 def _srhw(*args):

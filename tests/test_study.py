@@ -172,7 +172,7 @@ def test_table5_ternary_rows(data, tmp_path, capsys):
                                               if k.endswith(("frozen_b", "frozen_c")))
     md = (out / "table5.md").read_text()
     assert "| Scale | Model | r | Reduction in Mult (%) | Reduction in Add (%) | Set5 PSNR/SSIM |" in md
-    assert "integer golden" in md
+    assert "ternary-weight network" in md
 
 
 def test_bad_input_one_line_nothing_written(data, tmp_path, capsys):
