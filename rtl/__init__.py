@@ -26,11 +26,12 @@ def network_section(spec: str, scale: int, part, clock_mhz: float = 150.0, model
     dense = sum(l["dense_adds"] * l["pixels"] for l in layers) + sum(x[2] for x in plain)
     real_key = "cse_adds" if cse else "naive_adds"
     real = sum(l[real_key] * l["pixels"] for l in layers) + sum(x[2] for x in plain)
-    f = fit(shapes_from_counts(nc), part, clock_mhz, muls, real)
+    kind = "after zero pruning and CSE" if cse else "after zero pruning (no CSE; run `srhw rtl counts --cse`)"
+    f = fit(shapes_from_counts(nc), part, clock_mhz, muls, real, kind)
     t = f["totals"]
     return {
         "muls": muls, "adds": real, "adds_dense_table5": dense,
-        "adds_kind": "after zero pruning and CSE" if cse else "after zero pruning (no CSE; run `srhw rtl counts --cse`)",
+        "adds_kind": kind,
         "lut": t["lut"], "ff": t["ff"], "carry4": t["carry4"], "dsp": t["dsp"], "bram": t["bram"],
         "fps_720p": f["fps_720p"], "roofline_fps": f["roofline_fps"], "roofline_ratio": f["roofline_ratio"],
         "clock_mhz": clock_mhz, "part": part.name, "architecture": f["architecture"],

@@ -182,7 +182,8 @@ def offchip_bytes(shapes, sequential: bool) -> int:
     return total
 
 
-def roofline(muls: int, adds: int, part, clock_mhz: float, off_bytes: int) -> dict:
+def roofline(muls: int, adds: int, part, clock_mhz: float, off_bytes: int,
+             adds_kind: str = "after zero pruning and CSE (rtl.cse plans)") -> dict:
     """hardware.md: 1 / max(compute, memory); compute = max(mults / (DSPs f), adds / (lanes f))."""
     f = clock_mhz * 1e6
     lanes = int(LUT_BUDGET * part.lut) // LUTS_PER_ADDER
@@ -192,11 +193,12 @@ def roofline(muls: int, adds: int, part, clock_mhz: float, off_bytes: int) -> di
             "compute_time_s": max(t_m, t_a), "memory_time_s": t_mem,
             "assumptions": {"clock_mhz": clock_mhz, "dsp": part.dsp, "lut_budget": int(LUT_BUDGET * part.lut),
                             "luts_per_adder": LUTS_PER_ADDER, "adder_lanes": lanes, "ddr_gbps": part.ddr_gbps,
-                            "adds": "as really performed after zero pruning and CSE (rtl.cse plans)",
+                            "adds": f"as really performed: {adds_kind}",
                             "offchip_bytes_per_frame": off_bytes}}
 
 
-def fit(shapes, part, clock_mhz: float = 150.0, muls: int | None = None, adds_cse: int | None = None) -> dict:
+def fit(shapes, part, clock_mhz: float = 150.0, muls: int | None = None, adds_cse: int | None = None,
+        adds_kind: str = "after zero pruning and CSE (rtl.cse plans)") -> dict:
     """Fit the SP layers `shapes` to `part`; fps at a 1280x720 output; roofline and ratio. SrhwError if nothing fits."""
     if clock_mhz <= 0:
         raise SrhwError(f"clock must be positive, got {clock_mhz} MHz")
@@ -215,7 +217,7 @@ def fit(shapes, part, clock_mhz: float = 150.0, muls: int | None = None, adds_cs
     if not df["fits"]:
         out["dataflow_rejected"] = df["reason"]
     if muls is not None and adds_cse is not None:
-        roof = roofline(muls, adds_cse, part, clock_mhz, off)
+        roof = roofline(muls, adds_cse, part, clock_mhz, off, adds_kind)
         out["roofline"] = roof
         out["roofline_fps"] = roof["fps"]
         out["roofline_ratio"] = fps / roof["fps"]

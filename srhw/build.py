@@ -144,13 +144,20 @@ def _calibration_batches(scale: int, n: int = 4, size: int = 48):
 
 
 def step_quantize(model, cfg: BuildConfig):
-    """INT8 PTQ (srhw.quant) calibrated on T91 crops -> the integer golden graph the lowering consumes."""
-    from srhw.quant import quantize
+    """The integer golden graph the lowering consumes: the checkpoint's own (a `srhw quantize` output), else
+    INT8 PTQ (srhw.quant) calibrated on T91 crops."""
+    from srhw.quant import load_graph, quantize
+    from srhw.quant.upscalers import golden_dir
 
-    qnet = quantize(model, _calibration_batches(cfg.scale))
-    graph = qnet.export({"spec": cfg.spec, "scale": cfg.scale})
+    shipped = cfg.checkpoint is not None and (cfg.report["weights"].get("quant") is not None)
+    if shipped:
+        graph = load_graph(golden_dir(cfg.checkpoint))
+        source = f"the checkpoint's integer graph ({cfg.report['weights']['quant']}, from srhw quantize)"
+    else:
+        graph = quantize(model, _calibration_batches(cfg.scale)).export({"spec": cfg.spec, "scale": cfg.scale})
+        source = "INT8 PTQ here: T91 HR[:4], 48x48 LR crops, bicubic"
     graph.save(cfg.tmp / "golden")
-    cfg.report["golden"] = {"nodes": len(graph.nodes), "dir": "golden", "calibration": "T91 HR[:4], 48x48 LR crops, bicubic"}
+    cfg.report["golden"] = {"nodes": len(graph.nodes), "dir": "golden", "calibration": source}
     _say(f"golden graph: {len(graph.nodes)} integer ops")
     return graph
 
