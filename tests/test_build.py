@@ -121,3 +121,23 @@ def test_full_size_build_csim(model, tmp_path):
     rep = json.loads((out / "report.json").read_text())
     assert rep["csim"]["checked"] == 6 * 24 * 24 * 3 and rep["csim"]["mismatches"] == 0
     print(json.dumps({k: rep["csim"][k] for k in ("compile_s", "predict_s", "peak_rss_mb", "checked", "mismatches")}))
+
+
+def test_build_uses_a_quantized_checkpoints_own_graph(tmp_path):
+    """A `srhw quantize ternary` output is lowered from its own integer graph, not re-quantized."""
+    from srhw.cli import main
+    from srhw.quant import load_graph
+
+    q = tmp_path / "q"
+    assert main(["quantize", "ternary", "--model", "st_bl(r=2c_out)", "--scale", "2", "--model-args", json.dumps(TINY),
+                 "--out", str(q), "--fp-iters", "1", "--ternary-iters", "1", "--frozen-iters", "1", "--train-set", "Set5",
+                 "--batch", "2", "--patch", "16", "--calib-batches", "1", "--threads", "1"]) == 0
+    out = tmp_path / "b"
+    r = run_cli("--model", "st_bl", "--r", "2c_out", "--part", "xczu9eg", "--checkpoint", str(q / "model.safetensors"),
+                "--out", str(out))
+    assert r.returncode == 0, r.stderr[-2000:]
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["golden"]["calibration"].startswith("the checkpoint's integer graph")
+    shipped, built = load_graph(q / "golden"), load_graph(out / "golden")
+    assert shipped.arrays.keys() == built.arrays.keys()
+    assert all((shipped.arrays[k] == built.arrays[k]).all() for k in shipped.arrays)
