@@ -169,33 +169,13 @@ def network_layers(spec: str, scale: int, model=None, seed: int = 0, **config):
     execution order, codes from `model` (frozen/trained) or random ternary at DENSITY; plain convs as
     (name, mults, adds) per frame, the profiler's convention (MeanShift, channel attention)."""
     import torch
-    from torch import nn
 
-    from srhw.models import SumProductConv2d, build
-    from srhw.profile.counting import lr_size
+    from srhw.models import SumProductConv2d
+    from srhw.profile.counting import conv_runs, meta_model
 
-    with torch.device("meta"):
-        meta = build(spec, scale, **config)
+    meta = meta_model(spec, scale, **config)
     mods = dict(meta.named_modules())
-    pix: dict[str, int] = {}
-    hooks = []
-
-    def inside_sp(name):
-        parts = name.split(".")
-        return any(isinstance(mods.get(".".join(parts[:i])), SumProductConv2d) for i in range(1, len(parts)))
-
-    for name, mod in mods.items():
-        if isinstance(mod, SumProductConv2d) or (isinstance(mod, nn.Conv2d) and not inside_sp(name)):
-            def hook(mm, inp, out, name=name):
-                pix[name] = pix.get(name, 0) + out.shape[0] * out.shape[-2] * out.shape[-1]
-            hooks.append(mod.register_forward_hook(hook))
-    h, w = lr_size(scale)
-    try:
-        with torch.no_grad():
-            meta(torch.empty(1, 3, h, w, device="meta"))
-    finally:
-        for hk in hooks:
-            hk.remove()
+    pix = {name: sum(h * w for h, w in r) for name, r in conv_runs(meta, scale).items()}
     real = dict(model.named_modules()) if model is not None else {}
     sp, plain = [], []
     for k, (name, p) in enumerate(pix.items()):

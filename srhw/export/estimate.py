@@ -32,8 +32,8 @@ from torch import nn
 
 from srhw.errors import SrhwError
 from srhw.export.parts import Part
-from srhw.models import SumProductConv2d, build
-from srhw.profile.counting import lr_size
+from srhw.models import SumProductConv2d
+from srhw.profile.counting import conv_runs, lr_size, meta_model
 
 SOURCE = "analytic"
 ACT_BITS = 8  # activation width everywhere between layers (INT8 / ternary designs)
@@ -88,33 +88,11 @@ def _adder_bits(fan_in: int) -> int:
     return ACT_BITS + math.ceil(math.log2(max(fan_in, 2))) + 1
 
 
-def _inside_sp(name, mods):
-    parts = name.split(".")
-    return any(isinstance(mods.get(".".join(parts[:i])), SumProductConv2d) for i in range(1, len(parts)))
-
-
 def model_layers(spec: str, scale: int, model: nn.Module | None = None, **config) -> list[Layer]:
     """The convs of a zoo model at 720p, in execution order, from a forward pass on meta tensors."""
-    with torch.device("meta"):
-        meta = build(spec, scale, **config)
+    meta = meta_model(spec, scale, **config)
     mods = dict(meta.named_modules())
-    seen: dict[str, list] = {}
-    hooks = []
-    for name, mod in mods.items():
-        if isinstance(mod, SumProductConv2d) or (isinstance(mod, nn.Conv2d) and not _inside_sp(name, mods)):
-            def hook(m, inp, out, name=name):
-                if name in seen:
-                    seen[name][2] += 1
-                else:
-                    seen[name] = [out.shape[-2], out.shape[-1], 1]
-            hooks.append(mod.register_forward_hook(hook))
-    h, w = lr_size(scale)
-    try:
-        with torch.no_grad():
-            meta(torch.empty(1, 3, h, w, device="meta"))
-    finally:
-        for hk in hooks:
-            hk.remove()
+    seen = {name: (*r[0], len(r)) for name, r in conv_runs(meta, scale).items()}  # each run has the same size
     layers = []
     for name, (oh, ow, runs) in seen.items():
         mod = mods[name]
@@ -135,8 +113,7 @@ def model_layers(spec: str, scale: int, model: nn.Module | None = None, **config
 def ca_maps(spec: str, scale: int, **config) -> list[dict]:
     """Channel-attention blocks and the feature map each must see whole before rescaling it (720p)."""
     h, w = lr_size(scale)
-    with torch.device("meta"):
-        meta = build(spec, scale, **config)
+    meta = meta_model(spec, scale, **config)
     out = []
     for name, mod in meta.named_modules():
         if type(mod).__name__ == "ChannelAttention":

@@ -59,17 +59,17 @@ def count_mult_adds(model: nn.Module, scale: int) -> int:
     return total // 2
 
 
-def _pixel_calls(model: nn.Module, scale: int) -> dict[str, int]:
-    """Module name -> output pixels summed over all its runs, for every SP conv and plain conv."""
-    calls: dict[str, int] = {}
+def conv_runs(model: nn.Module, scale: int) -> dict[str, list[tuple[int, int]]]:
+    """Every SP conv and every plain conv outside one, in execution order: name -> the (H, W) of its
+    output at each run (recursions run a module several times), from a 720p forward pass on meta tensors.
+    `model` must be on the meta device (`meta_model`)."""
+    mods = dict(model.named_modules())
+    runs: dict[str, list[tuple[int, int]]] = {}
     hooks = []
-    names = {}
-    for name, mod in model.named_modules():
-        if isinstance(mod, (SumProductConv2d, nn.Conv2d)):
-            names[mod] = name
-
-            def hook(mod, inp, out):
-                calls[names[mod]] = calls.get(names[mod], 0) + out.shape[0] * out.shape[-2] * out.shape[-1]
+    for name, mod in mods.items():
+        if isinstance(mod, SumProductConv2d) or (isinstance(mod, nn.Conv2d) and not _inside_sp(name, mods)):
+            def hook(m, inp, out, name=name):
+                runs.setdefault(name, []).extend([(out.shape[-2], out.shape[-1])] * out.shape[0])
             hooks.append(mod.register_forward_hook(hook))
     try:
         with torch.no_grad():
@@ -77,7 +77,12 @@ def _pixel_calls(model: nn.Module, scale: int) -> dict[str, int]:
     finally:
         for h in hooks:
             h.remove()
-    return calls
+    return runs
+
+
+def _pixel_calls(model: nn.Module, scale: int) -> dict[str, int]:
+    """Module name -> output pixels summed over all its runs."""
+    return {name: sum(h * w for h, w in r) for name, r in conv_runs(model, scale).items()}
 
 
 @dataclass
@@ -112,7 +117,7 @@ def count_ops(spec: str, scale: int, model: nn.Module | None = None, sparse: boo
                 adds += (_dot_adds(cb) + _dot_adds(cc)) * p
             else:
                 adds += (r * (mod.in_ch // g * mod.kernel_size ** 2 - 1) + mod.out_ch * (r // g - 1)) * p
-        elif not _inside_sp(name, mods):
+        else:
             macs = p * mod.out_channels * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
             mults += macs
             adds += macs  # n adds per dot product: n - 1 accumulations + 1 bias add
