@@ -27,7 +27,6 @@ Assumptions (every one is stated in the report beside the numbers):
 import math
 from dataclasses import asdict, dataclass, field
 
-import torch
 from torch import nn
 
 from srhw.errors import SrhwError
