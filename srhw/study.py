@@ -1,11 +1,12 @@
 """`srhw study`: train and evaluate every row of a paper table under one budget, and write its columns.
 
-The paper's Tables 1, 2 and 5 (section 3, 4.1, 4.2, 5.2): each row is trained with the recipe of
+The paper's Tables 1, 2, 4 and 5 (section 3, 4.1, 4.2, 5.1, 5.2): each row is trained with the recipe of
 srhw/train (EDSR's, section 3) for the same `--iters`, evaluated on the benchmark sets with the protocol of
 srhw/evaluate.py, counted with srhw/profile, and compared with the table's reference row:
 
     Table 1   x2 rows of section 4.1             reference bl      trade-off: Mult-Adds/Params saved per 0.01 dB
     Table 2   x2/x3/x4 rows of section 4.2       reference bl-e    (same), at each scale
+    Table 4   bl x2/x3/x4 and INT8 bl_q, 5.1     (none)            PSNR change float -> INT8 per set
     Table 5   st_bl(r=m c_out), section 5.2      reference bl      reduction in mults/adds (%), at each scale
 
 The trade-off metrics are the paper's (srhw.profile.tradeoff): the PSNR loss against the reference summed
@@ -15,18 +16,23 @@ models"). Which rows a table has comes from srhw/profile/paper.py; the paper's n
 
     python -m srhw study --table 1 --iters 300000 --out study/t1
     python -m srhw study --table 2 --scale 3 --iters 2000 --sets Set5,Set14 --out study/t2
+    python -m srhw study --table 4 --scale 2 --iters 2000 --out study/t4         # float bl + INT8 bl_q
     python -m srhw study --table 1 --iters 2 --patch 8 --batch 2 --model-args '{"num_feat": 16, "num_group": 1, "num_block": 1}' \
         --only "bl;blrn(r=2)" --sets Set5 --out /tmp/t1                      # smoke test
 
 Files under --out, each written atomically:
 
     runs/<spec>_x<s>/           one `srhw train` run folder per row, plus row.json (eval results, timings)
+    runs/bl_x<s>/int8/          Table 4: the row's `srhw quantize int8` folder (PTQ + QAT, golden graph)
     table<N>.md, table<N>.json  the table (our numbers, with the budget in the caption)
-    table<N>.png                mean Y-PSNR over the evaluated sets vs Mult-Adds (Table 5: vs multiplications)
+    table<N>.png                mean Y-PSNR over the evaluated sets vs Mult-Adds (Table 5: vs multiplications;
+                                Table 4: float vs INT8 PSNR per set, one panel per scale)
 
 A row whose run folder holds a finished run of the same budget (sidecar step == --iters, same patch, batch,
 model args, training set, seed, lr) is reused; a partly trained one resumes from its last checkpoint; a run of
 another budget is an error (choose another --out). Evaluation results are cached in row.json per set.
+Table 4's INT8 folder is reused when its sidecar says int8 with the QAT step and lr of this budget and the
+float run was not (re)trained by this invocation; otherwise it is quantized again.
 """
 
 import json
@@ -42,19 +48,24 @@ from srhw.errors import SrhwError
 from srhw.evaluate import DEFAULT_SETS
 from srhw.io import atomic_path, write_json, write_text
 
-REFERENCE = {1: "bl", 2: "bl-e", 5: "bl"}  # the row each table's trade-off is computed against
+REFERENCE = {1: "bl", 2: "bl-e", 4: "bl", 5: "bl"}  # the row each table's trade-off is computed against
 TABLE_NAMES = {1: "resource-efficient units (section 4.1)", 2: "techniques on different parts (section 4.2)",
+               4: "8-bit integer quantization (section 5.1)",
                5: "sum-product (StrassenNets) convolutions (section 5.2)"}
 # TrainConfig fields that define the budget: a finished run is reused only if all of them match.
 BUDGET_KEYS = ("spec", "scale", "model_args", "data", "patch", "batch", "seed", "lr", "iters")
 ROW_FILE = "row.json"
+# Table 4's QAT: "retrain for an additional 5 epochs with a learning rate of 5e-5" after 300 epochs of training
+QAT_EPOCHS, TRAIN_EPOCHS, QAT_LR = 5, 300, 5e-5
+INT8_NOTE = ("INT8: per-channel int8 weights, int8 activations, integer-only golden model (srhw.quant); "
+             "the paper used TFLite.")
 
 
 def add_arguments(p):
     from srhw.train.config import TrainConfig
 
     d = TrainConfig()
-    p.add_argument("--table", type=int, required=True, help="paper table: 1, 2 or 5")
+    p.add_argument("--table", type=int, required=True, help="paper table: 1, 2, 4 or 5")
     p.add_argument("--iters", type=int, required=True, help="training iterations of every row (the budget)")
     p.add_argument("--out", required=True, help="study folder: run folders + table<N>.md/.json/.png")
     p.add_argument("--data", help="data root with the benchmark sets and the training set "
@@ -104,7 +115,7 @@ def table_rows(table: int, scale: int | None = None, only: list[str] | None = No
     from srhw.profile.paper import TABLES
 
     if table not in REFERENCE:
-        raise SrhwError(f"no study for table {table}: use 1, 2 or 5 (Tables 3 and 4 are not trained here)")
+        raise SrhwError(f"no study for table {table}: use 1, 2, 4 or 5 (Table 3 is not trained here)")
     if scale is not None and scale not in SCALES:
         raise SrhwError(f"unsupported scale {scale}: use 2, 3 or 4")
     ref = canonical(REFERENCE[table])
@@ -217,6 +228,35 @@ def ternary_phase(row: Row, cfg, checkpoint: Path) -> Path | None:
     return out / "model.safetensors"
 
 
+def qat_iters(total: int) -> int:
+    """Table 4's QAT iterations for a training budget of `total`: the paper's 5 epochs per 300."""
+    return max(1, round(total * QAT_EPOCHS / TRAIN_EPOCHS))
+
+
+def int8_phase(row: Row, cfg, checkpoint: Path, force: bool = False) -> tuple[Path, bool]:
+    """Table 4's INT8 row (paper section 5.1): post-training quantization of the row's float checkpoint, then
+    QAT for `qat_iters` iterations at lr 5e-5, via srhw.quant.int8 into `<run dir>/int8/` (all-or-nothing).
+
+    Returns (the INT8 checkpoint, whether it was quantized now). A finished folder (sidecar quant int8, the
+    same QAT step and lr, its golden graph present) is reused unless `force` (the float run changed)."""
+    from srhw.quant.config import QuantConfig
+    from srhw.quant.int8 import run_int8
+    from srhw.quant.outdir import staged_output
+    from srhw.quant.qat import StageConfig
+
+    stage = StageConfig(epochs=0, lr=QAT_LR, iters=qat_iters(cfg.total_iters), batch=cfg.batch, seed=cfg.seed,
+                        patch=cfg.patch)
+    out = checkpoint.parent / "int8"
+    side = _sidecar(out / "model.json") or {}
+    if (not force and side.get("quant") == "int8" and side.get("step") == stage.total
+            and (side.get("qat") or {}).get("lr") == stage.lr and (out / side.get("golden", "golden") / "graph.json").is_file()):
+        return out / "model.safetensors", False
+    with staged_output(out, force=True) as tmp:
+        run_int8(row.spec, row.scale, checkpoint, cfg.data_dir, tmp, stage, cfg.data, QuantConfig(), tflite=False,
+                 log=lambda m: None)
+    return out / "model.safetensors", True
+
+
 def train_row(row: Row, cfg, status: str, progress: bool) -> dict:
     """Train (or resume) one row's run; returns the trainer's summary."""
     from srhw.train.loop import train
@@ -254,6 +294,24 @@ def evaluate_row(ckpt: Path, row: Row, data_dir: Path, sets: list[str], device, 
     return results
 
 
+def evaluate_int8(ckpt: Path, row: Row, data_dir: Path, sets: list[str], cache: dict, progress: bool) -> dict:
+    """PSNR/SSIM per set of an INT8 checkpoint's integer golden model (srhw.quant.upscalers, torch engine: the
+    same integer arithmetic as the numpy golden model); sets in `cache` are not evaluated again."""
+    from srhw.evaluate import evaluate
+    from srhw.quant.upscalers import golden_upscaler
+
+    todo = [s for s in sets if s not in cache]
+    results = {s: cache[s] for s in sets if s in cache}
+    if todo:
+        up = golden_upscaler(ckpt, row.scale, engine="torch")
+        for name in todo:
+            t0 = time.perf_counter()
+            (res,) = evaluate(up, data_dir, [name], row.scale, progress=progress)
+            results[name] = {"psnr": res["psnr"], "ssim": res["ssim"], "images": res["images"],
+                             "eval_s": time.perf_counter() - t0}
+    return results
+
+
 # ---------------------------------------------------------------------------------------------------------
 # the table
 
@@ -262,6 +320,8 @@ def add_tradeoffs(table: int, records: list[dict], sets: list[str]):
     """Fill each record's trade-off columns against the reference row of its scale (in place)."""
     from srhw.profile import tradeoff
 
+    if table == 4:
+        return  # Table 4 compares each INT8 row with its own float row (psnr_change_db), no trade-off
     refs = {r["scale"]: r for r in records if r["reference"]}
     for r in records:
         ref = refs[r["scale"]]
@@ -291,7 +351,14 @@ def caption(table: int, budget: dict, sets: list[str], model_args: dict, scales=
     if model_args:
         lines.append(f"Models built with --model-args {json.dumps(model_args)} (not the paper's sizes); "
                      "Params and Mult-Adds are of these models.")
-    if table == 5:
+    if table == 4:
+        n_qat = qat_iters(budget["iters"])
+        lines.append(f"{INT8_NOTE} bl_q: the trained bl of the same row, quantized after training (calibrated "
+                     f"post-training quantization) and retrained with quantization (QAT) for "
+                     f"{n_qat} iteration{'s' if n_qat != 1 else ''} at lr {QAT_LR} (the paper's 5 QAT epochs per 300 training epochs); PSNR/SSIM "
+                     "of the integer golden model's output. bl_q shares bl's Params and Mult-Adds (counted by "
+                     "srhw.profile for the float model, 1280x720 output). Change = INT8 minus float PSNR (dB).")
+    elif table == 5:
         lines.append("st_bl rows: full-precision SP training, then ternary training and frozen codes (srhw.quant, "
                      "the paper's 300 : 40 : 10 epoch proportions of the budget); PSNR/SSIM of the ternary-weight "
                      "network with float activations, as the paper evaluates it. Reductions in mults/adds are against bl at each scale, counted "
@@ -321,6 +388,9 @@ def to_markdown(doc: dict) -> str:
     set_cols = [f"{s} PSNR/SSIM" for s in sets]
     if table == 5:
         head = ["Scale", "Model", "r", "Reduction in Mult (%)", "Reduction in Add (%)"] + set_cols
+    elif table == 4:
+        head = ["Scale", "Model", "Params (K)", "Mult-Adds (G)"] + set_cols + \
+               [f"{s} PSNR change float→INT8 (dB)" for s in sets]
     else:
         head = ["Scale", "Model", "Params (K)", "Mult-Adds (G)"] + set_cols + \
                ["Mult-Adds saved (G) / 0.01 dB", "Params saved (K) / 0.01 dB"]
@@ -330,7 +400,12 @@ def to_markdown(doc: dict) -> str:
     for r in records:
         cells = [f"{r['scale']}x", r["model"]]
         metrics = [f"{r['sets'][s]['psnr']:.2f}/{r['sets'][s]['ssim']:.4f}" for s in sets]
-        if table == 5:
+        if table == 4:  # the paper's layout: bl_q under its bl, scale and costs printed once
+            q = r["quant"] == "int8"
+            cells = ["" if q else cells[0], r["model"]]
+            cells += ["", ""] if q else [f"{r['params'] // 1000}", f"{r['mult_adds'] / 1e9:.1f}"]
+            cells += metrics + ([f"{r['psnr_change_db'][s]:+.3f}" for s in sets] if q else ["-"] * len(sets))
+        elif table == 5:
             if r["reference"]:
                 cells += ["-", "-", "-"]
             else:
@@ -347,7 +422,8 @@ def to_markdown(doc: dict) -> str:
                 cells += [f"{m1}{r['mult_adds_saved_g_per_cdb']:.4f}{m1}", f"{m2}{r['params_saved_k_per_cdb']:.4f}{m2}"]
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "Cost of this study on its machine (training: seconds per iteration, excluding validation and "
-                "checkpoints; evaluation: seconds per set).", ""]
+                "checkpoints; evaluation: seconds per set)."
+                + (" bl_q rows: QAT seconds per iteration; init: the float run quantized." if table == 4 else ""), ""]
     head = ["Scale", "Model", "run", "step", "init", "s / iter"] + [f"eval {s} (s)" for s in sets]
     out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in records:
@@ -368,6 +444,8 @@ def plot(doc: dict, path: Path):
     import matplotlib.pyplot as plt
 
     table, sets, records = doc["table"], doc["sets"], doc["rows"]
+    if table == 4:
+        return plot_table4(doc, path)
     scales = sorted({r["scale"] for r in records})
     fig, axes = plt.subplots(1, len(scales), figsize=(6.5 * len(scales), 5), squeeze=False)
     xkey, xlabel = ("mults", "multiplications (G), 720p output, log") if table == 5 else \
@@ -392,6 +470,37 @@ def plot(doc: dict, path: Path):
     plt.close(fig)
 
 
+def plot_table4(doc: dict, path: Path):
+    """Table 4: Y-PSNR of the float and the INT8 model on each evaluated set, one panel per scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sets, records = doc["sets"], doc["rows"]
+    scales = sorted({r["scale"] for r in records})
+    fig, axes = plt.subplots(1, len(scales), figsize=(max(4.5, 1.6 * len(sets) + 2.5) * len(scales), 4.5),
+                             squeeze=False)
+    xs = list(range(len(sets)))
+    for ax, s in zip(axes[0], scales):
+        for i, (quant, label, marker) in enumerate((("full", "float", "s"), ("int8", "INT8", "o"))):
+            for r in (r for r in records if r["scale"] == s and r["quant"] == quant):
+                ys = [r["sets"][n]["psnr"] for n in sets]
+                ax.plot([x + (i - 0.5) * 0.12 for x in xs], ys, marker=marker, linestyle="none", color=f"C{i}",
+                        label=f"{r['model']} ({label})")
+        ax.set_xticks(xs, sets)
+        ax.set_xlim(-0.6, len(sets) - 0.4)
+        ax.set_ylabel("Y-PSNR (dB)")
+        ax.set_title(f"Table 4, x{s} ({doc['budget']['iters']} iterations, ours)")
+        ax.margins(y=0.3)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+
+
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -402,6 +511,27 @@ def _parse_sets(text):
     if len(set(sets)) != len(sets):
         raise SrhwError("--sets names a set twice")
     return sets
+
+
+def _int8_row(row: Row, cfg, ckpt: Path, force: bool, cached: dict, counts: dict, float_results: dict,
+              data_dir: Path, sets: list[str], progress: bool) -> tuple[dict, dict]:
+    """Table 4's bl_q record for one trained row, and its row.json entry (QAT step, cached INT8 evaluations)."""
+    qckpt, ran = int8_phase(row, cfg, ckpt, force=force)
+    qmeta = _sidecar(qckpt.with_suffix(".json")) or {}
+    report = _sidecar(qckpt.parent / "report.json") or {}
+    qat = report.get("qat") or {}
+    cache = {} if ran or cached.get("step") != qmeta.get("step") else cached.get("eval", {})
+    results = evaluate_int8(qckpt, row, data_dir, sets, cache, progress)
+    rec = {"model": f"{row.spec}_q", "scale": row.scale, "reference": False, "run": "quantized" if ran else "reused",
+           "run_dir": str(qckpt.parent), "step": qmeta.get("step"), "init": str(ckpt), "quant": "int8",
+           "qat": {"iters": qmeta.get("step"), "lr": (qmeta.get("qat") or {}).get("lr"), "loss": qat.get("loss")},
+           **counts,
+           "sets": {s: {"psnr": results[s]["psnr"], "ssim": results[s]["ssim"], "images": results[s]["images"]}
+                    for s in sets},
+           "psnr_change_db": {s: results[s]["psnr"] - float_results[s]["psnr"] for s in sets},
+           "cost": {"train_s_per_iter": qat["seconds"] / qat["iters"] if qat.get("iters") else None,
+                    "train_device": "cpu", "eval_s": {s: results[s]["eval_s"] for s in sets}}}
+    return rec, {"step": qmeta.get("step"), "eval": {**cache, **results}}
 
 
 def run(args) -> int:
@@ -470,8 +600,13 @@ def run(args) -> int:
         fresh = st != "done" or tq is not None or row_json.get("step") != meta.get("step")
         cache = {} if fresh else row_json.get("eval", {})
         results = evaluate_row(ckpt, row, data_dir, sets, device, cache, progress=bar.disable is False)
-        write_json(rdir / ROW_FILE, {"spec": row.spec, "scale": row.scale, "step": meta.get("step"),
-                                     "train": train_cost, "eval": {**cache, **results}})
+        row_doc = {"spec": row.spec, "scale": row.scale, "step": meta.get("step"), "train": train_cost,
+                   "eval": {**cache, **results}}
+        qrec = None
+        if args.table == 4:
+            qrec, row_doc["int8"] = _int8_row(row, cfg, ckpt, st != "done", row_json.get("int8") or {}, counts[row],
+                                              results, data_dir, sets, progress=bar.disable is False)
+        write_json(rdir / ROW_FILE, row_doc)
         rec = {"model": row.spec, "scale": row.scale, "reference": row.reference, "run": run_kind,
                "run_dir": str(rdir), "step": meta.get("step"),
                "init": (meta.get("train_config") or {}).get("init"), "quant": "full" if tq is None else "ternary",
@@ -485,13 +620,20 @@ def run(args) -> int:
         spi = f", {train_cost['s_per_iter']:.3f} s/it" if train_cost.get("s_per_iter") else ""
         tqdm.write(f"[{i}/{len(rows)}] {row.spec} x{row.scale}: {run_kind} ({meta.get('step')} it{spi}), {line}, "
                    f"{counts[row]['params'] / 1e3:.0f}K params, {counts[row]['mult_adds'] / 1e9:.1f}G Mult-Adds; {rdir}")
+        if qrec is not None:
+            records.append(qrec)
+            line = ", ".join(f"{s} {qrec['sets'][s]['psnr']:.2f}/{qrec['sets'][s]['ssim']:.4f} "
+                             f"({qrec['psnr_change_db'][s]:+.3f} dB)" for s in sets)
+            tqdm.write(f"[{i}/{len(rows)}] {qrec['model']} x{row.scale}: {qrec['run']} (INT8, {qrec['step']} QAT it), "
+                       f"{line}; {qrec['run_dir']}")
     bar.close()
 
     add_tradeoffs(args.table, records, sets)
     budget = {k: getattr(base, k) for k in ("iters", "patch", "batch", "lr", "seed", "data", "model_args")}
     doc = {"table": args.table, "reference": REFERENCE[args.table], "budget": budget, "sets": sets,
            "caption": caption(args.table, budget, sets, model_args, sorted({r["scale"] for r in records})),
-           "plot": {"y": "mean Y-PSNR over the evaluated sets (dB)",
+           "plot": {"y": "Y-PSNR per set (dB), float and INT8", "x": "test set"} if args.table == 4 else
+                   {"y": "mean Y-PSNR over the evaluated sets (dB)",
                     "x": "multiplications (G)" if args.table == 5 else "Mult-Adds (G)"},
            "rows": records}
     stem = out / f"table{args.table}"

@@ -189,3 +189,95 @@ def test_bad_input_one_line_nothing_written(data, tmp_path, capsys):
     rc = main(study_args(data, out, "--only", "blclc(g1=32, g2=2)"))  # 32 groups do not divide 16 channels
     one_line_error(capsys, rc, "blclc", "cannot be built")
     assert not out.exists(), "bad input wrote files"
+
+
+@pytest.fixture(scope="module")
+def table4(data, tmp_path_factory):
+    """Table 4 at x2: bl trained for 2 iterations, then INT8 (PTQ + 1 QAT iteration), both evaluated."""
+    out = tmp_path_factory.mktemp("t4")
+    import io
+    from contextlib import redirect_stdout
+
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        rc = main(study_args(data, out, "--scale", "2", "--only", "bl", table=4))
+    assert rc == 0
+    return out, buf.getvalue()
+
+
+def test_table4_float_and_int8_rows(table4):
+    from srhw.checkpoint import load_checkpoint
+    from srhw.models import build
+    from srhw.study import qat_iters
+
+    out, stdout = table4
+    doc = json.loads((out / "table4.json").read_text())
+    assert [(r["model"], r["scale"], r["quant"]) for r in doc["rows"]] == [("bl", 2, "full"), ("bl_q", 2, "int8")]
+    fl, q = doc["rows"]
+    assert (fl["run"], fl["step"], q["run"], q["step"]) == ("trained", 2, "quantized", qat_iters(2)) and qat_iters(2) == 1
+    assert qat_iters(300_000) == 5000 and qat_iters(3000) == 50
+    assert q["qat"]["lr"] == 5e-5 and q["init"] == str(Path(fl["run_dir"]) / "model.safetensors")
+    # the INT8 row shares the float model's counts (our profiler, TINY model)
+    assert fl["params"] == q["params"] == count_params(build("bl", 2, **TINY)) and fl["mult_adds"] == q["mult_adds"] > 0
+    for r in (fl, q):
+        assert set(r["sets"]) == {"Set5"} and {"psnr", "ssim", "images"} <= set(r["sets"]["Set5"])
+        assert 5 < r["sets"]["Set5"]["psnr"] < 60 and 0 < r["sets"]["Set5"]["ssim"] <= 1
+    assert q["psnr_change_db"]["Set5"] == pytest.approx(q["sets"]["Set5"]["psnr"] - fl["sets"]["Set5"]["psnr"])
+    # the INT8 artefact: a quantized checkpoint whose sidecar names its integer golden graph
+    qdir = Path(fl["run_dir"]) / "int8"
+    assert q["run_dir"] == str(qdir)
+    _, meta = load_checkpoint(qdir / "model.safetensors")
+    assert meta["quant"] == "int8" and meta["step"] == 1 and meta["model_args"] == TINY
+    assert (qdir / meta["golden"] / "graph.json").is_file() and (qdir / meta["golden"] / "graph.npz").is_file()
+    # markdown in the paper's layout, our numbers, the INT8 caption
+    md = (out / "table4.md").read_text()
+    assert "| Scale | Model | Params (K) | Mult-Adds (G) | Set5 PSNR/SSIM | Set5 PSNR change float→INT8 (dB) |" in md
+    assert f"| 2x | bl | {fl['params'] // 1000} | {fl['mult_adds'] / 1e9:.1f} |" in md
+    assert f"|  | bl_q |  |  | {q['sets']['Set5']['psnr']:.2f}/" in md and f"{q['psnr_change_db']['Set5']:+.3f} |" in md
+    assert "OUR numbers" in md and "2 iterations" in md and "(QAT) for 1 iteration at lr 5e-05" in md
+    assert ("INT8: per-channel int8 weights, int8 activations, integer-only golden model (srhw.quant); "
+            "the paper used TFLite.") in md and doc["caption"] == [line for line in md.splitlines()[2:2 + len(doc["caption"])]]
+    with Image.open(out / "table4.png") as im:
+        assert im.format == "PNG" and im.size[0] > 300
+    assert "bl x2: trained" in stdout and "bl_q x2: quantized" in stdout
+    assert sorted(p.name for p in out.iterdir()) == ["runs", "table4.json", "table4.md", "table4.png"]
+    assert not list(out.rglob(".*.tmp")), "a temporary folder was left behind"
+
+
+def test_table4_rerun_reuses_training_and_quantization(table4, data, monkeypatch, capsys):
+    out, _ = table4
+    before = json.loads((out / "table4.json").read_text())
+    files = sorted(p for p in (out / "runs").rglob("*") if p.is_file() and p.name != "row.json")
+    assert any(p.parent.name == "int8" for p in files) and any(p.name == "model.safetensors" for p in files)
+    mtimes = [p.stat().st_mtime_ns for p in files]
+
+    def forbidden(what):
+        def f(*a, **k):
+            raise AssertionError(f"{what} ran again")
+        return f
+
+    monkeypatch.setattr("srhw.train.loop.train", forbidden("training"))
+    monkeypatch.setattr("srhw.quant.int8.run_int8", forbidden("quantization"))
+    monkeypatch.setattr("srhw.evaluate.evaluate", forbidden("a cached evaluation"))
+    assert main(study_args(data, out, "--scale", "2", "--only", "bl", table=4)) == 0
+    stdout = capsys.readouterr().out
+    assert "bl x2: reused" in stdout and "bl_q x2: reused" in stdout
+    assert [p.stat().st_mtime_ns for p in files] == mtimes
+    after = json.loads((out / "table4.json").read_text())
+    assert [r["run"] for r in after["rows"]] == ["reused", "reused"]
+    assert [r["sets"] for r in after["rows"]] == [r["sets"] for r in before["rows"]]
+
+
+def test_table4_stale_int8_is_quantized_again(table4, data, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    out = tmp_path / "t4"
+    shutil.copytree(table4[0], out)
+    side = out / "runs" / "bl_x2" / "int8" / "model.json"
+    meta = json.loads(side.read_text())
+    side.write_text(json.dumps({**meta, "step": 7}))  # a QAT of another budget: not reused
+    monkeypatch.setattr("srhw.train.loop.train", lambda *a, **k: pytest.fail("the finished float run was retrained"))
+    assert main(study_args(data, out, "--scale", "2", "--only", "bl", table=4)) == 0
+    stdout = capsys.readouterr().out
+    assert "bl x2: reused" in stdout and "bl_q x2: quantized" in stdout
+    assert json.loads(side.read_text())["step"] == 1
