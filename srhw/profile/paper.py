@@ -1,4 +1,4 @@
-"""The paper's printed Params/Mult-Adds (Tables 1, 2) and op reductions (Table 5), transcribed.
+"""The paper's printed Params/Mult-Adds (Tables 1, 2, 4) and op reductions (Table 5), transcribed.
 
 These are the *paper's* numbers, never ours: `srhw profile` prints them beside what it counts, and
 the tests use them as expected values with the tolerances of issue 2. Params are printed as

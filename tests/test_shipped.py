@@ -1,0 +1,44 @@
+"""The checkpoints shipped in models/ load, match their sidecars, and beat bicubic on Set5 x2 by >= 1 dB."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from srhw.cli import main
+from srhw.data import default_data_dir
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+SHIPPED = sorted(MODELS.glob("*.safetensors"))
+SHIPPED = [p for p in SHIPPED if not p.name.endswith(".ternary.safetensors")]  # codes only, not a model
+
+pytestmark = pytest.mark.skipif(not (default_data_dir() / "Set5").is_dir(), reason="needs ../shared/data")
+
+
+def set5(tmp_path, *args):
+    out = tmp_path / f"eval{len(list(tmp_path.iterdir()))}.json"
+    assert main(["eval", *args, "--sets", "Set5", "--json", "--out", str(out), "--threads", "2"]) == 0
+    (row,) = json.loads(out.read_text())["results"]
+    return row
+
+
+@pytest.fixture(scope="module")
+def bicubic_x2(tmp_path_factory):
+    return set5(tmp_path_factory.mktemp("bic"), "--model", "bicubic", "--scale", "2")
+
+
+def test_something_is_shipped():
+    names = {p.name for p in SHIPPED}
+    assert {"bl-x2.safetensors", "blrn-e_r_2__rb-x2.safetensors", "st_bl_r_2c_out-x2.safetensors"} <= names, names
+
+
+@pytest.mark.parametrize("ckpt", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_checkpoint_beats_bicubic(ckpt, bicubic_x2, tmp_path):
+    meta = json.loads(ckpt.with_suffix(".json").read_text())
+    assert meta["scale"] == 2 and meta["data"] == "T91"
+    assert ckpt.with_suffix(".md").is_file(), f"{ckpt.name} has no model card"
+    row = set5(tmp_path, "--checkpoint", str(ckpt))
+    gain = row["psnr"] - bicubic_x2["psnr"]
+    assert gain >= 1.0, f"{ckpt.name}: Set5 x2 {row['psnr']:.2f} dB, only {gain:+.2f} dB over bicubic"
+    recorded = (meta.get("metrics") or {}).get("Set5")
+    assert recorded and abs(recorded["psnr"] - row["psnr"]) < 1e-6, "the sidecar's metrics are these weights'"
