@@ -54,9 +54,12 @@ def main():
             b = bic[r["set"]]
             row += f" {b['psnr']:.2f} / {b['ssim']:.4f} | {r['psnr'] - b['psnr']:+.2f} |"
         lines.append(row)
+    sp = resolve(spec).variant.name == "st_bl"
     lines += ["", "## Cost (srhw profile, 1280x720 output)", "",
-              f"{prof['params']:,} parameters, {prof['mult_adds'] / 1e9:.3f} G Mult-Adds per frame."]
-    if resolve(spec).variant.name == "st_bl":
+              f"{prof['params']:,} parameters, {prof['mult_adds'] / 1e9:.3f} G Mult-Adds per frame"
+              + (" if its sum-product convs ran as full-precision convs; as ternary it costs what the table below "
+                 "counts." if sp else ".")]
+    if sp:
         from srhw.checkpoint import load_into
         from srhw.models import build
 
