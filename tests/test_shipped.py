@@ -41,4 +41,5 @@ def test_shipped_checkpoint_beats_bicubic(ckpt, bicubic_x2, tmp_path):
     gain = row["psnr"] - bicubic_x2["psnr"]
     assert gain >= 1.0, f"{ckpt.name}: Set5 x2 {row['psnr']:.2f} dB, only {gain:+.2f} dB over bicubic"
     recorded = (meta.get("metrics") or {}).get("Set5")
-    assert recorded and abs(recorded["psnr"] - row["psnr"]) < 1e-6, "the sidecar's metrics are these weights'"
+    # thread counts change float summation order, so a pixel may round differently: 0.01 dB, as cards print
+    assert recorded and abs(recorded["psnr"] - row["psnr"]) < 0.01, "the sidecar's metrics are these weights'"
