@@ -292,7 +292,11 @@ def step_report(graph, cfg: BuildConfig):
         "fps_720p": e["fps_720p"], "clock_mhz": cfg.clock_mhz, "roofline": e["roofline"],
         "efficiency_vs_roofline": e["efficiency_vs_roofline"], "alternative": {
             k: e["alternative"][k] for k in ("architecture", "fits", "totals", "fps_720p")},
-        "notes": ch["notes"], "ca_buffer": e["ca_buffer"], "assumptions": e["assumptions"],
+        "notes": ch["notes"] + ([] if e["architecture"] == "dataflow" else [
+            "the HLS project in hls/ is the dataflow pipeline (one hls4ml block per layer), which does NOT fit this "
+            "part (see 'Other architecture'); the layer-sequential engine these figures describe has no HLS code yet"]),
+        "hls_project_architecture": "dataflow",
+        "ca_buffer": e["ca_buffer"], "assumptions": e["assumptions"],
         "weights": cfg.report["weights"], "golden": cfg.report.get("golden"), "hls": cfg.report.get("hls"),
         "csim": cfg.report["csim"], "rtl": cfg.report.get("rtl"),
         "determinism": "no timestamps or absolute paths in the written files; hls4ml's library stamp is a hash of "
