@@ -93,7 +93,8 @@ def test_unknown_part(ckpt, tmp_path):
 
 
 def test_no_checkpoint_says_so(tmp_path):
-    _bad(["--model", "st_bl", "--r", "2c_out", "--part", "xc7z020"], tmp_path, "--random-weights")
+    """Only st_bl(r=2c_out) x2 ships a ternary checkpoint; another r has none to default to."""
+    _bad(["--model", "st_bl", "--r", "4c_out", "--part", "xc7z020"], tmp_path, "--random-weights")
 
 
 def test_checkpoint_of_another_spec(ckpt, tmp_path):
