@@ -12,12 +12,7 @@ from srhw.quant.golden import AccumulatorOverflow
 TINY = dict(num_feat=16, num_group=1, num_block=2)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 # --- fixed-point primitives -----------------------------------------------------------------------------

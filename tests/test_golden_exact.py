@@ -14,13 +14,7 @@ from srhw.data import default_data_dir, read_image
 from srhw.models import build
 from srhw.quant import Golden, QuantConfig, load_graph, quantize
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one torch thread avoids oversubscribing the 2 shared cores (3-5x faster here)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 TINY = dict(num_feat=16, num_group=1, num_block=2)

@@ -24,12 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 BUDGET = ["--train-set", "Set5", "--batch", "2", "--patch", "24", "--calib-batches", "1", "--threads", "1"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def tiny_checkpoint(path, spec="bl"):
