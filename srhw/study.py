@@ -273,22 +273,33 @@ def evaluate_row(ckpt: Path, row: Row, data_dir: Path, sets: list[str], device, 
 
     Returns {set: {"psnr", "ssim", "images", "eval_s"}}.
     """
-    from srhw.checkpoint import check_state_dict, load_checkpoint
-    from srhw.evaluate import evaluate, network_upscaler
-    from srhw.models import build
+    def upscaler():
+        from srhw.checkpoint import check_state_dict, load_checkpoint
+        from srhw.evaluate import network_upscaler
+        from srhw.models import build
 
-    todo = [s for s in sets if s not in cache]
-    results = {s: cache[s] for s in sets if s in cache}
-    if todo:
         sd, meta = load_checkpoint(ckpt)
         model = build(row.spec, row.scale, **(meta.get("model_args") or {}))
         check_state_dict(model, sd, row.spec, row.scale)
         model.load_state_dict(sd)
         model.to(device)
-        up = network_upscaler(model, row.scale)
+        return network_upscaler(model, row.scale)
+
+    return _evaluate_sets(upscaler, row.scale, data_dir, sets, cache, progress)
+
+
+def _evaluate_sets(make_upscaler, scale: int, data_dir: Path, sets: list[str], cache: dict, progress: bool) -> dict:
+    """{set: {"psnr", "ssim", "images", "eval_s"}}; sets in `cache` are reused and the upscaler is only made
+    (`make_upscaler()`) when some set is left to evaluate."""
+    from srhw.evaluate import evaluate
+
+    todo = [s for s in sets if s not in cache]
+    results = {s: cache[s] for s in sets if s in cache}
+    if todo:
+        up = make_upscaler()
         for name in todo:
             t0 = time.perf_counter()
-            (res,) = evaluate(up, data_dir, [name], row.scale, progress=progress)
+            (res,) = evaluate(up, data_dir, [name], scale, progress=progress)
             results[name] = {"psnr": res["psnr"], "ssim": res["ssim"], "images": res["images"],
                              "eval_s": time.perf_counter() - t0}
     return results
@@ -297,19 +308,10 @@ def evaluate_row(ckpt: Path, row: Row, data_dir: Path, sets: list[str], device, 
 def evaluate_int8(ckpt: Path, row: Row, data_dir: Path, sets: list[str], cache: dict, progress: bool) -> dict:
     """PSNR/SSIM per set of an INT8 checkpoint's integer golden model (srhw.quant.upscalers, torch engine: the
     same integer arithmetic as the numpy golden model); sets in `cache` are not evaluated again."""
-    from srhw.evaluate import evaluate
     from srhw.quant.upscalers import golden_upscaler
 
-    todo = [s for s in sets if s not in cache]
-    results = {s: cache[s] for s in sets if s in cache}
-    if todo:
-        up = golden_upscaler(ckpt, row.scale, engine="torch")
-        for name in todo:
-            t0 = time.perf_counter()
-            (res,) = evaluate(up, data_dir, [name], row.scale, progress=progress)
-            results[name] = {"psnr": res["psnr"], "ssim": res["ssim"], "images": res["images"],
-                             "eval_s": time.perf_counter() - t0}
-    return results
+    return _evaluate_sets(lambda: golden_upscaler(ckpt, row.scale, engine="torch"), row.scale, data_dir, sets,
+                          cache, progress)
 
 
 # ---------------------------------------------------------------------------------------------------------
