@@ -30,6 +30,17 @@ from rtl.golden import adder_tree_ref, pack, unpack
 CLK_PERIOD_NS = 10  # 100 MHz; the bench is cycle based, the period only sets the waveform scale
 
 
+async def start_and_reset(dut, cycles: int = 3):
+    """Start the clock and hold the synchronous reset for `cycles` edges with no valid input (every bench)."""
+    cocotb.start_soon(Clock(dut.clk, CLK_PERIOD_NS, unit="ns").start())
+    dut.rst.value = 1
+    dut.i_valid.value = 0
+    dut.i_data.value = 0
+    for _ in range(cycles):
+        await RisingEdge(dut.clk)
+    dut.rst.value = 0
+
+
 class DataValidDriver:
     """Drives `data`/`valid` from a list of bus values, idling `valid` low for random gaps."""
 
@@ -149,13 +160,7 @@ async def adder_tree_random(dut):
     rng = random.Random(seed)
     tb = AdderTreeTestbench(dut, W, meta, valid_prob, rng)
 
-    cocotb.start_soon(Clock(dut.clk, CLK_PERIOD_NS, unit="ns").start())
-    dut.rst.value = 1
-    dut.i_valid.value = 0
-    dut.i_data.value = 0
-    for _ in range(3):
-        await RisingEdge(dut.clk)
-    dut.rst.value = 0
+    await start_and_reset(dut)
     cocotb.start_soon(tb.input_mon.run())
     cocotb.start_soon(tb.output_mon.run())
 

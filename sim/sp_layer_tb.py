@@ -16,9 +16,9 @@ from collections import deque
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 
+from adder_tree_tb import start_and_reset
 from rtl.golden import pack, sp_layer_ref, unpack
 
 
@@ -45,13 +45,7 @@ async def sp_layer_frames(dut):
         expected.extend(sp_layer_ref(p["wb"], p["a"], p["wc"], p["bias"], int(p["sh"]), f, lo, hi).reshape(-1, m).tolist())
     total = len(expected)
 
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    dut.rst.value = 1
-    dut.i_valid.value = 0
-    dut.i_data.value = 0
-    for _ in range(3):
-        await RisingEdge(dut.clk)
-    dut.rst.value = 0
+    await start_and_reset(dut)
     errors = checked = 0
 
     async def monitor():

@@ -15,10 +15,9 @@ import random
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
 
-from adder_tree_tb import CLK_PERIOD_NS, DataValidDriver, DataValidMonitor, InOrderChecker
+from adder_tree_tb import DataValidDriver, DataValidMonitor, InOrderChecker, start_and_reset
 from rtl.golden import pack, sum_product_ref, unpack
 
 
@@ -65,13 +64,7 @@ async def sum_product_random(dut):
     rng = random.Random(seed)
     tb = SumProductTestbench(dut, params, meta, valid_prob, rng)
 
-    cocotb.start_soon(Clock(dut.clk, CLK_PERIOD_NS, unit="ns").start())
-    dut.rst.value = 1
-    dut.i_valid.value = 0
-    dut.i_data.value = 0
-    for _ in range(3):
-        await RisingEdge(dut.clk)
-    dut.rst.value = 0
+    await start_and_reset(dut)
     cocotb.start_soon(tb.input_mon.run())
     cocotb.start_soon(tb.output_mon.run())
 
