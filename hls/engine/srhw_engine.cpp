@@ -1,0 +1,556 @@
+// srhw_engine.cpp -- the layer-sequential engine: one function per op kind of srhw/quant/golden.py.
+//
+// Each op function reads its descriptor, loads the layer's parameters from the weight blob into
+// on-chip buffers (lane-major, partitioned so the SRHW_LANES lanes read in parallel), streams the
+// input map through a line buffer, and writes the output map back to the arena. Integer semantics
+// are golden.py's, operation for operation:
+//   rshift_round(v, sh) = (v + 2^(sh-1)) >> sh  (sh >= 1; arithmetic shift; round half up), v for sh = 0
+//   round_div(s, n)     = floor((2s + n) / 2n)
+#include "srhw_engine.h"
+
+// ----------------------------------------------------------------------------------------------
+// Small helpers
+// ----------------------------------------------------------------------------------------------
+
+static inline int round_up(int v, int m) { return (v + m - 1) / m * m; }
+static inline int ceil_div(int v, int m) { return (v + m - 1) / m; }
+
+static inline wide_t rshift_round(wide_t v, int sh) {
+#pragma HLS INLINE
+    if (sh == 0) return v;
+    return (v + (wide_t(1) << (sh - 1))) >> sh;
+}
+
+static inline act_t clamp(wide_t v, int lo, int hi) {
+#pragma HLS INLINE
+    return act_t(v < lo ? wide_t(lo) : v > hi ? wide_t(hi) : v);
+}
+
+// floor((2s + n) / 2n) for n > 0: the average pool of channel attention (a divider, once per channel)
+static inline wide_t round_div(wide_t s, wide_t n) {
+    wide_t num = 2 * s + n, den = 2 * n;
+    wide_t q = num / den;  // C++ truncates towards zero
+    if (num % den != 0 && num < 0) q -= 1;
+    return q;
+}
+
+// A feature map in the arena: base byte address, channels, storage type, height, width.
+struct Fmap {
+    uint64_t base;
+    int c, t, h, w;
+};
+
+static inline Fmap fmap(const int32_t *d, int off, int c, int t, int H, int W, int f) {
+    Fmap m;
+    m.base = uint64_t(uint32_t(d[off])) * uint64_t(H) * uint64_t(W);
+    m.c = d[c];
+    m.t = d[t];
+    m.h = H * f;
+    m.w = W * f;
+    return m;
+}
+
+static inline act_t fm_load(const uint8_t *arena, const Fmap &m, uint64_t i) {
+#pragma HLS INLINE
+    if (m.t == T_S16) {
+        uint64_t a = m.base + 2 * i;
+        return act_t(int16_t(uint16_t(arena[a]) | (uint16_t(arena[a + 1]) << 8)));
+    }
+    if (m.t == T_S8) return act_t(int8_t(arena[m.base + i]));
+    return act_t(arena[m.base + i]);
+}
+
+static inline void fm_store(uint8_t *arena, const Fmap &m, uint64_t i, act_t v) {
+#pragma HLS INLINE
+    if (m.t == T_S16) {
+        uint16_t u = uint16_t(int16_t(v));
+        arena[m.base + 2 * i] = uint8_t(u & 0xff);
+        arena[m.base + 2 * i + 1] = uint8_t(u >> 8);
+    } else {
+        arena[m.base + i] = uint8_t(int(v) & 0xff);
+    }
+}
+
+// pixel (y, x), channel ch of an HWC map -> element index
+static inline uint64_t hwc(const Fmap &m, int y, int x, int ch) {
+    return (uint64_t(y) * uint64_t(m.w) + uint64_t(x)) * uint64_t(m.c) + uint64_t(ch);
+}
+
+// weight blob accessors: int8 packed 4 per word, ternary 16 per word, int32 one per word
+static inline w8_t blob_w8(const int32_t *wts, int off, int i) {
+    uint32_t word = uint32_t(wts[off + i / 4]);
+    return w8_t(int8_t((word >> (8 * (i % 4))) & 0xff));
+}
+
+static inline tern_t blob_t2(const int32_t *wts, int off, int i) {
+    const uint32_t word = uint32_t(wts[off + i / 16]);
+    const int code = int((word >> (2 * (i % 16))) & 3);
+    return tern_t(code - ((code & 2) << 1));  // 2-bit two's complement: 00 -> 0, 01 -> +1, 11 -> -1
+}
+
+static inline int32_t blob_i32(const int32_t *wts, int off, int i) { return wts[off + i]; }
+
+// a ternary term: the add/sub/skip a 2-bit code selects (LUTs, no multiplier)
+static inline acc_t tern_term(tern_t w, acc_t x) {
+#pragma HLS INLINE
+    return w == 0 ? acc_t(0) : w == 1 ? acc_t(x) : acc_t(-acc_t(x));
+}
+
+// ----------------------------------------------------------------------------------------------
+// On-chip buffers (BRAM), shared by all layers: sized by srhw_config.h for the program
+// ----------------------------------------------------------------------------------------------
+
+// Line buffer: KH input rows (a circular buffer), KW/2 zero columns either side, channels innermost.
+static act_t line_buf[SRHW_MAX_K][SRHW_MAX_W + SRHW_MAX_K - 1][SRHW_MAX_CIN];
+static act_t window[SRHW_MAX_TAPS];  // one pixel's k*k*c_in/g taps, zero-padded to the SIMD width
+static acc_t hidden[SRHW_MAX_HID];   // sum-product hidden vector h = accb * a of one group, zero-padded to TSIMD
+
+// Weights of the running layer, lane-major: lane l holds output channels l, l + LANES, ... of each group
+static w8_t w8_buf[SRHW_LANES][SRHW_W8_PER_LANE];
+static tern_t wb_buf[SRHW_LANES][SRHW_T2_PER_LANE];
+static tern_t wc_buf[SRHW_LANES][SRHW_T2_PER_LANE];
+static acc_t bias_buf[SRHW_LANES][SRHW_MAX_ROWS];
+static ap_int<32> mult_buf[SRHW_LANES][SRHW_MAX_ROWS];  // conv M / sp_conv a_j
+static ap_uint<6> shift_buf[SRHW_LANES][SRHW_MAX_ROWS];
+
+// Load (k-1)/2-padded input row `yy` (zeros outside the map) into slot `slot` of the line buffer.
+static void load_row(const uint8_t *arena, const Fmap &in, int slot, int yy, int pw) {
+    const bool inside = yy >= 0 && yy < in.h;
+row_cols:
+    for (int x = 0; x < in.w + 2 * pw; x++) {
+    row_chans:
+        for (int ch = 0; ch < in.c; ch++) {
+#pragma HLS PIPELINE II = 1
+            const int xx = x - pw;
+            line_buf[slot][x][ch] = (inside && xx >= 0 && xx < in.w) ? fm_load(arena, in, hwc(in, yy, xx, ch)) : act_t(0);
+        }
+    }
+}
+
+// Gather the k x k x (c_in/g) window of group `gi` at output (y, x) into `window` (order ky, kx, ci),
+// zero-padded to `taps_p`.
+static void gather_window(int y, int x, int kh, int kw, int gi, int cig, int taps_p) {
+    int t = 0;
+gather:
+    for (int ky = 0; ky < kh; ky++) {
+        const int slot = (y + ky) % kh;
+        for (int kx = 0; kx < kw; kx++) {
+            for (int ci = 0; ci < cig; ci++) {
+#pragma HLS PIPELINE II = 1
+                window[t++] = line_buf[slot][x + kx][gi * cig + ci];
+            }
+        }
+    }
+pad:
+    for (; t < taps_p; t++) window[t] = 0;
+}
+
+// ----------------------------------------------------------------------------------------------
+// conv: acc = sum W*x + B (zero padding); y = clamp(rshift_round(acc * M[c], SH[c]), LO, HI)
+// ----------------------------------------------------------------------------------------------
+static int conv_layer(const int32_t *d, const int32_t *wts, uint8_t *arena, int H, int W) {
+    const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
+    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
+    const int g = d[D_GROUPS], kh = d[D_KH], kw = d[D_KW], ph = kh / 2, pw = kw / 2;
+    const int cig = in.c / g, cog = out.c / g;
+    const int taps = kh * kw * cig, taps_p = round_up(taps, SRHW_SIMD);
+    const int tiles = ceil_div(cog, SRHW_LANES), rows = g * tiles;
+    if (in.w + 2 * pw > SRHW_MAX_W + SRHW_MAX_K - 1 || kh > SRHW_MAX_K) return ST_TOO_WIDE;
+    if (in.c > SRHW_MAX_CIN || taps_p > SRHW_MAX_TAPS || rows > SRHW_MAX_ROWS) return ST_TOO_MANY_CHANNELS;
+    if (rows * taps_p > SRHW_W8_PER_LANE) return ST_TOO_MANY_WEIGHTS;
+
+    // 1. the layer's weights and per-channel requantization into the lane buffers
+load_w:
+    for (int row = 0; row < rows; row++) {
+        const int gi = row / tiles, tt = row % tiles;
+        for (int l = 0; l < SRHW_LANES; l++) {
+            const int o = tt * SRHW_LANES + l, oc = gi * cog + o;
+            const bool on = o < cog;
+            bias_buf[l][row] = on ? blob_i32(wts, d[D_B], oc) : 0;
+            mult_buf[l][row] = on ? blob_i32(wts, d[D_M], oc) : 0;
+            shift_buf[l][row] = on ? blob_i32(wts, d[D_SHV], oc) : 0;
+            for (int t = 0; t < taps_p; t++) {
+#pragma HLS PIPELINE II = 1
+                w8_buf[l][row * taps_p + t] = (on && t < taps) ? blob_w8(wts, d[D_W], oc * taps + t) : w8_t(0);
+            }
+        }
+    }
+
+    // 2. stream the map through the line buffer; LANES output channels x SIMD taps per cycle
+    for (int r = 0; r < kh - 1; r++) load_row(arena, in, r % kh, r - ph, pw);
+rows_y:
+    for (int y = 0; y < in.h; y++) {
+        load_row(arena, in, (y + kh - 1) % kh, y + kh - 1 - ph, pw);
+    cols_x:
+        for (int x = 0; x < in.w; x++) {
+        groups:
+            for (int gi = 0; gi < g; gi++) {
+                gather_window(y, x, kh, kw, gi, cig, taps_p);
+            tiles_o:
+                for (int tt = 0; tt < tiles; tt++) {
+                    const int row = gi * tiles + tt;
+                    acc_t acc[SRHW_LANES];
+#pragma HLS ARRAY_PARTITION variable = acc complete
+                    for (int l = 0; l < SRHW_LANES; l++) acc[l] = bias_buf[l][row];
+                mac:
+                    for (int t0 = 0; t0 < taps_p; t0 += SRHW_SIMD) {
+#pragma HLS PIPELINE II = 1
+                        for (int l = 0; l < SRHW_LANES; l++) {
+#pragma HLS UNROLL
+                            for (int s = 0; s < SRHW_SIMD; s++) {
+#pragma HLS UNROLL
+                                acc[l] += w8_buf[l][row * taps_p + t0 + s] * window[t0 + s];
+                            }
+                        }
+                    }
+                requant:
+                    for (int l = 0; l < SRHW_LANES; l++) {
+#pragma HLS UNROLL
+                        const int o = tt * SRHW_LANES + l;
+                        if (o < cog) {
+                            const wide_t prod = wide_t(acc[l]) * wide_t(mult_buf[l][row]);
+                            fm_store(arena, out, hwc(out, y, x, gi * cog + o),
+                                     clamp(rshift_round(prod, shift_buf[l][row]), d[D_LO], d[D_HI]));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return ST_OK;
+}
+
+// ----------------------------------------------------------------------------------------------
+// sp_conv (StrassenNets): accb = ternary W_b * x (k x k, zero padding); h = accb * a_j (the r multiplies);
+// acc = ternary W_c * h + B; y = clamp(rshift_round(acc, SH), LO, HI)
+// ----------------------------------------------------------------------------------------------
+static int sp_conv_layer(const int32_t *d, const int32_t *wts, uint8_t *arena, int H, int W) {
+    const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
+    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
+    const int g = d[D_GROUPS], k = d[D_KH], p = k / 2, r = d[D_HID];
+    const int cig = in.c / g, rg = r / g, cog = out.c / g;
+    const int taps = k * k * cig, taps_p = round_up(taps, SRHW_TSIMD), rg_p = round_up(rg, SRHW_TSIMD);
+    const int tiles_b = ceil_div(rg, SRHW_LANES), tiles_c = ceil_div(cog, SRHW_LANES);
+    const int rows_b = g * tiles_b, rows_c = g * tiles_c;
+    if (in.w + 2 * p > SRHW_MAX_W + SRHW_MAX_K - 1 || k > SRHW_MAX_K) return ST_TOO_WIDE;
+    if (in.c > SRHW_MAX_CIN || taps_p > SRHW_MAX_TAPS || rg_p > SRHW_MAX_HID || rows_b > SRHW_MAX_ROWS ||
+        rows_c > SRHW_MAX_ROWS)
+        return ST_TOO_MANY_CHANNELS;
+    if (rows_b * taps_p > SRHW_T2_PER_LANE || rows_c * rg_p > SRHW_T2_PER_LANE) return ST_TOO_MANY_WEIGHTS;
+
+    // 1. ternary W_b with the scales a_j (lane = hidden channel), ternary W_c with the bias (lane = output)
+load_wb:
+    for (int row = 0; row < rows_b; row++) {
+        const int gi = row / tiles_b, tt = row % tiles_b;
+        for (int l = 0; l < SRHW_LANES; l++) {
+            const int j = tt * SRHW_LANES + l, hj = gi * rg + j;
+            const bool on = j < rg;
+            mult_buf[l][row] = on ? blob_i32(wts, d[D_A], hj) : 0;
+            for (int t = 0; t < taps_p; t++) {
+#pragma HLS PIPELINE II = 1
+                wb_buf[l][row * taps_p + t] = (on && t < taps) ? blob_t2(wts, d[D_W], hj * taps + t) : tern_t(0);
+            }
+        }
+    }
+load_wc:
+    for (int row = 0; row < rows_c; row++) {
+        const int gi = row / tiles_c, tt = row % tiles_c;
+        for (int l = 0; l < SRHW_LANES; l++) {
+            const int o = tt * SRHW_LANES + l, oc = gi * cog + o;
+            const bool on = o < cog;
+            bias_buf[l][row] = on ? blob_i32(wts, d[D_B], oc) : 0;
+            for (int j = 0; j < rg_p; j++) {
+#pragma HLS PIPELINE II = 1
+                wc_buf[l][row * rg_p + j] = (on && j < rg) ? blob_t2(wts, d[D_WC], oc * rg + j) : tern_t(0);
+            }
+        }
+    }
+
+    // 2. per pixel and group: W_b lanes -> r multiplies -> hidden vector -> W_c lanes -> shift, clamp
+    for (int rr = 0; rr < k - 1; rr++) load_row(arena, in, rr % k, rr - p, p);
+rows_y:
+    for (int y = 0; y < in.h; y++) {
+        load_row(arena, in, (y + k - 1) % k, y + k - 1 - p, p);
+    cols_x:
+        for (int x = 0; x < in.w; x++) {
+        groups:
+            for (int gi = 0; gi < g; gi++) {
+                gather_window(y, x, k, k, gi, cig, taps_p);
+            tiles_b_:
+                for (int tt = 0; tt < tiles_b; tt++) {
+                    const int row = gi * tiles_b + tt;
+                    acc_t accb[SRHW_LANES];
+#pragma HLS ARRAY_PARTITION variable = accb complete
+                    for (int l = 0; l < SRHW_LANES; l++) accb[l] = 0;
+                wb_add:
+                    for (int t0 = 0; t0 < taps_p; t0 += SRHW_TSIMD) {
+#pragma HLS PIPELINE II = 1
+                        for (int l = 0; l < SRHW_LANES; l++) {
+#pragma HLS UNROLL
+                            acc_t part = 0;  // a TSIMD-input adder tree per lane
+                            for (int s = 0; s < SRHW_TSIMD; s++) {
+#pragma HLS UNROLL
+                                part += tern_term(wb_buf[l][row * taps_p + t0 + s], window[t0 + s]);
+                            }
+                            accb[l] += part;
+                        }
+                    }
+                scale:  // the layer's only real multiplies: SRHW_LANES DSP48s
+                    for (int l = 0; l < SRHW_LANES; l++) {
+#pragma HLS UNROLL
+                        const int j = tt * SRHW_LANES + l;
+                        if (j < rg) hidden[j] = accb[l] * acc_t(mult_buf[l][row]);
+                    }
+                }
+            pad_h:
+                for (int j = rg; j < rg_p; j++) hidden[j] = 0;
+            tiles_c_:
+                for (int tt = 0; tt < tiles_c; tt++) {
+                    const int row = gi * tiles_c + tt;
+                    acc_t acc[SRHW_LANES];
+#pragma HLS ARRAY_PARTITION variable = acc complete
+                    for (int l = 0; l < SRHW_LANES; l++) acc[l] = bias_buf[l][row];
+                wc_add:
+                    for (int j0 = 0; j0 < rg_p; j0 += SRHW_TSIMD) {
+#pragma HLS PIPELINE II = 1
+                        for (int l = 0; l < SRHW_LANES; l++) {
+#pragma HLS UNROLL
+                            acc_t part = 0;
+                            for (int s = 0; s < SRHW_TSIMD; s++) {
+#pragma HLS UNROLL
+                                part += tern_term(wc_buf[l][row * rg_p + j0 + s], hidden[j0 + s]);
+                            }
+                            acc[l] += part;
+                        }
+                    }
+                    for (int l = 0; l < SRHW_LANES; l++) {
+#pragma HLS UNROLL
+                        const int o = tt * SRHW_LANES + l;
+                        if (o < cog)
+                            fm_store(arena, out, hwc(out, y, x, gi * cog + o),
+                                     clamp(rshift_round(wide_t(acc[l]), d[D_SH]), d[D_LO], d[D_HI]));
+                    }
+                }
+            }
+        }
+    }
+    return ST_OK;
+}
+
+// ----------------------------------------------------------------------------------------------
+// add: y = clamp(rshift_round(a*MA + b*MB, SH), LO, HI)  (both operands at a common scale)
+// ----------------------------------------------------------------------------------------------
+static int add_layer(const int32_t *d, uint8_t *arena, int H, int W) {
+    const Fmap a = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
+    const Fmap b = fmap(d, D_IN1, D_IN1_C, D_IN1_T, H, W, d[D_F]);
+    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
+    const acc_t ma = d[D_MA], mb = d[D_MB];
+    const uint64_t n = uint64_t(out.h) * uint64_t(out.w) * uint64_t(out.c);
+add:
+    for (uint64_t i = 0; i < n; i++) {
+#pragma HLS PIPELINE II = 1
+        const acc_t acc = acc_t(fm_load(arena, a, i)) * ma + acc_t(fm_load(arena, b, i)) * mb;
+        fm_store(arena, out, i, clamp(rshift_round(wide_t(acc), d[D_SH]), d[D_LO], d[D_HI]));
+    }
+    return ST_OK;
+}
+
+// act: y = clamp(x, LO, HI)  (ReLU: LO = 0; ReLU6: HI = round(6/s))
+static int act_layer(const int32_t *d, uint8_t *arena, int H, int W) {
+    const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
+    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
+    const uint64_t n = uint64_t(out.h) * uint64_t(out.w) * uint64_t(out.c);
+act:
+    for (uint64_t i = 0; i < n; i++) {
+#pragma HLS PIPELINE II = 1
+        fm_store(arena, out, i, clamp(wide_t(fm_load(arena, in, i)), d[D_LO], d[D_HI]));
+    }
+    return ST_OK;
+}
+
+// ----------------------------------------------------------------------------------------------
+// ca (channel attention, two passes over the map in DDR):
+//   p = round_div(sum_hw x, H*W); h = clamp(rq(W1 p + B1), HID_LO, HID_HI); z = clamp(rq(W2 h + B2), Z_LO, Z_HI);
+//   a = LUT[z - Z_LO]; y = clamp(rshift_round(x * a * MY, SH), LO, HI)       (rq(v) = rshift_round(v*M, SH))
+// ----------------------------------------------------------------------------------------------
+static acc_t ca_sum[SRHW_MAX_C];
+static acc_t ca_pool[SRHW_MAX_C];
+static acc_t ca_hid[SRHW_MAX_CA_HID];
+static ap_uint<16> ca_att[SRHW_MAX_C];
+
+static int ca_layer(const int32_t *d, const int32_t *wts, uint8_t *arena, int H, int W) {
+    const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
+    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
+    const int c = in.c, hid = d[D_HID];
+    if (c > SRHW_MAX_C || hid > SRHW_MAX_CA_HID) return ST_TOO_MANY_CHANNELS;
+    const uint64_t pixels = uint64_t(in.h) * uint64_t(in.w);
+
+    // pass 1: global sum per channel (the declared pool_bits bound a 720p LR map)
+    for (int ch = 0; ch < c; ch++) ca_sum[ch] = 0;
+pool:
+    for (uint64_t px = 0; px < pixels; px++) {
+        for (int ch = 0; ch < c; ch++) {
+#pragma HLS PIPELINE II = 1
+            ca_sum[ch] += fm_load(arena, in, px * c + ch);
+        }
+    }
+    for (int ch = 0; ch < c; ch++) ca_pool[ch] = round_div(wide_t(ca_sum[ch]), wide_t(pixels));
+
+    // the two 1x1 FCs on the pooled vector (a few hundred MACs per frame), the sigmoid table
+fc1:
+    for (int j = 0; j < hid; j++) {
+        acc_t acc = blob_i32(wts, d[D_B1], j);
+        for (int ch = 0; ch < c; ch++) {
+#pragma HLS PIPELINE II = 1
+            acc += blob_w8(wts, d[D_W1], j * c + ch) * ca_pool[ch];
+        }
+        const wide_t prod = wide_t(acc) * wide_t(blob_i32(wts, d[D_M1], j));
+        ca_hid[j] = clamp(rshift_round(prod, blob_i32(wts, d[D_SH1], j)), d[D_HID_LO], d[D_HID_HI]);
+    }
+fc2:
+    for (int ch = 0; ch < c; ch++) {
+        acc_t acc = blob_i32(wts, d[D_B2], ch);
+        for (int j = 0; j < hid; j++) {
+#pragma HLS PIPELINE II = 1
+            acc += blob_w8(wts, d[D_W2], ch * hid + j) * ca_hid[j];
+        }
+        const wide_t prod = wide_t(acc) * wide_t(blob_i32(wts, d[D_M2], ch));
+        const act_t z = clamp(rshift_round(prod, blob_i32(wts, d[D_SH2], ch)), d[D_Z_LO], d[D_Z_HI]);
+        ca_att[ch] = blob_i32(wts, d[D_LUT], int(z) - d[D_Z_LO]);
+    }
+
+    // pass 2: rescale every channel by its attention code
+rescale:
+    for (uint64_t px = 0; px < pixels; px++) {
+        for (int ch = 0; ch < c; ch++) {
+#pragma HLS PIPELINE II = 1
+            const acc_t prod = acc_t(fm_load(arena, in, px * c + ch)) * acc_t(ca_att[ch]);
+            fm_store(arena, out, px * c + ch, clamp(rshift_round(wide_t(prod) * d[D_MY], d[D_SH]), d[D_LO], d[D_HI]));
+        }
+    }
+    return ST_OK;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Data movement (torch semantics), one pass over the map each
+// ----------------------------------------------------------------------------------------------
+
+// pixel_shuffle(r): out[c][y*r + i][x*r + j] = in[c*r*r + i*r + j][y][x]
+static int pixel_shuffle_layer(const int32_t *d, uint8_t *arena, int H, int W) {
+    const int r = d[D_HID];
+    const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
+    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F] * r);
+ps:
+    for (int y = 0; y < in.h; y++)
+        for (int x = 0; x < in.w; x++)
+            for (int ch = 0; ch < in.c; ch++) {
+#pragma HLS PIPELINE II = 1
+                const int co = ch / (r * r), i = (ch / r) % r, j = ch % r;
+                fm_store(arena, out, hwc(out, y * r + i, x * r + j, co), fm_load(arena, in, hwc(in, y, x, ch)));
+            }
+    return ST_OK;
+}
+
+// channel_shuffle(g): out channel k*g + i = in channel i*(C/g) + k
+static int channel_shuffle_layer(const int32_t *d, uint8_t *arena, int H, int W) {
+    const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
+    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
+    const int g = d[D_GROUPS], cpg = in.c / g;
+    const uint64_t pixels = uint64_t(in.h) * uint64_t(in.w);
+cs:
+    for (uint64_t px = 0; px < pixels; px++)
+        for (int oc = 0; oc < out.c; oc++) {
+#pragma HLS PIPELINE II = 1
+            const int ic = (oc % g) * cpg + oc / g;
+            fm_store(arena, out, px * out.c + oc, fm_load(arena, in, px * in.c + ic));
+        }
+    return ST_OK;
+}
+
+// slice: out channel j = in channel CH0 + j (np.array_split's chunk, bounds from the serialiser)
+static int slice_layer(const int32_t *d, uint8_t *arena, int H, int W) {
+    const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
+    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
+    const uint64_t pixels = uint64_t(in.h) * uint64_t(in.w);
+slice:
+    for (uint64_t px = 0; px < pixels; px++)
+        for (int j = 0; j < out.c; j++) {
+#pragma HLS PIPELINE II = 1
+            fm_store(arena, out, px * out.c + j, fm_load(arena, in, px * in.c + d[D_CH0] + j));
+        }
+    return ST_OK;
+}
+
+// concat / interleave: this input's channel j goes to output channel CH0 + j*CH_STEP
+// (concat: CH0 = channels before this input, step 1; interleave of n inputs: CH0 = i, step n)
+static int place_channels(const int32_t *d, uint8_t *arena, int H, int W) {
+    const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
+    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
+    const uint64_t pixels = uint64_t(in.h) * uint64_t(in.w);
+place:
+    for (uint64_t px = 0; px < pixels; px++)
+        for (int j = 0; j < in.c; j++) {
+#pragma HLS PIPELINE II = 1
+            fm_store(arena, out, px * out.c + d[D_CH0] + j * d[D_CH_STEP], fm_load(arena, in, px * in.c + j));
+        }
+    return ST_OK;
+}
+
+static int concat_layer(const int32_t *d, uint8_t *arena, int H, int W) { return place_channels(d, arena, H, W); }
+static int interleave_layer(const int32_t *d, uint8_t *arena, int H, int W) { return place_channels(d, arena, H, W); }
+
+// ----------------------------------------------------------------------------------------------
+// Top: fetch a descriptor, run its op, next. The PS writes program, weights and the input frame to
+// DDR, sets the registers and starts the engine (ap_ctrl_hs over AXI-Lite).
+// ----------------------------------------------------------------------------------------------
+int srhw_engine(const int32_t *prog, int32_t n_layers, const int32_t *wts, uint8_t *arena, int32_t in_h,
+                int32_t in_w) {
+#pragma HLS INTERFACE m_axi port = prog offset = slave bundle = gmem_prog max_read_burst_length = 64
+#pragma HLS INTERFACE m_axi port = wts offset = slave bundle = gmem_w max_read_burst_length = 256
+#pragma HLS INTERFACE m_axi port = arena offset = slave bundle = gmem_fm max_read_burst_length = 256 max_write_burst_length = 256
+#pragma HLS INTERFACE s_axilite port = prog bundle = control
+#pragma HLS INTERFACE s_axilite port = wts bundle = control
+#pragma HLS INTERFACE s_axilite port = arena bundle = control
+#pragma HLS INTERFACE s_axilite port = n_layers bundle = control
+#pragma HLS INTERFACE s_axilite port = in_h bundle = control
+#pragma HLS INTERFACE s_axilite port = in_w bundle = control
+#pragma HLS INTERFACE s_axilite port = return bundle = control
+#pragma HLS ARRAY_PARTITION variable = w8_buf dim = 1 complete
+#pragma HLS ARRAY_PARTITION variable = wb_buf dim = 1 complete
+#pragma HLS ARRAY_PARTITION variable = wc_buf dim = 1 complete
+#pragma HLS ARRAY_PARTITION variable = bias_buf dim = 1 complete
+#pragma HLS ARRAY_PARTITION variable = mult_buf dim = 1 complete
+#pragma HLS ARRAY_PARTITION variable = shift_buf dim = 1 complete
+#pragma HLS ARRAY_PARTITION variable = w8_buf dim = 2 cyclic factor = 8
+#pragma HLS ARRAY_PARTITION variable = wb_buf dim = 2 cyclic factor = 64
+#pragma HLS ARRAY_PARTITION variable = wc_buf dim = 2 cyclic factor = 64
+#pragma HLS ARRAY_PARTITION variable = window cyclic factor = 64
+#pragma HLS ARRAY_PARTITION variable = hidden cyclic factor = 64
+#pragma HLS BIND_STORAGE variable = line_buf type = ram_2p impl = bram
+layers:
+    for (int i = 0; i < n_layers; i++) {
+        int32_t d[SRHW_DESC_WORDS];
+#pragma HLS ARRAY_PARTITION variable = d complete
+    fetch:
+        for (int k = 0; k < SRHW_DESC_WORDS; k++) {
+#pragma HLS PIPELINE II = 1
+            d[k] = prog[i * SRHW_DESC_WORDS + k];
+        }
+        int st;
+        switch (d[D_OP]) {
+            case OP_CONV: st = conv_layer(d, wts, arena, in_h, in_w); break;
+            case OP_SP_CONV: st = sp_conv_layer(d, wts, arena, in_h, in_w); break;
+            case OP_ADD: st = add_layer(d, arena, in_h, in_w); break;
+            case OP_ACT: st = act_layer(d, arena, in_h, in_w); break;
+            case OP_CA: st = ca_layer(d, wts, arena, in_h, in_w); break;
+            case OP_PIXEL_SHUFFLE: st = pixel_shuffle_layer(d, arena, in_h, in_w); break;
+            case OP_CHANNEL_SHUFFLE: st = channel_shuffle_layer(d, arena, in_h, in_w); break;
+            case OP_SLICE: st = slice_layer(d, arena, in_h, in_w); break;
+            case OP_CONCAT: st = concat_layer(d, arena, in_h, in_w); break;
+            case OP_INTERLEAVE: st = interleave_layer(d, arena, in_h, in_w); break;
+            default: st = ST_BAD_OP;
+        }
+        if (st != ST_OK) return ((i + 1) << 8) | st;
+    }
+    return ST_OK;
+}
