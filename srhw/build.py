@@ -7,9 +7,13 @@ The build is an ordered list of `step_*(model, cfg)` functions (FINN's builder, 
 returns the model state and may write a JSON report under `<out>/report/`. Everything is built into a
 temporary folder beside `--out` and renamed onto it only at the end, so an error leaves nothing behind.
 
+Two HLS designs are written: `hls/`, the hls4ml dataflow pipeline (one block per layer), and `engine/`, the
+layer-sequential engine (hand-written HLS C++ in hls/engine/ plus this graph's program, srhw.export.engine)
+that the "layer-sequential" estimate describes.
+
 What is measured and what is estimated: resources, cycles and fps are ANALYTIC (`srhw.export.estimate`,
-source "analytic"); C-simulation results are hls4ml/g++ measurements (source "hls4ml"); no Vivado or
-vitis_hls exists on these machines, so the written `vitis_hls` project has never been synthesised.
+source "analytic"); C-simulation results are hls4ml/g++ and engine/g++ measurements; no Vivado or
+vitis_hls exists on these machines, so neither written `vitis_hls` project has ever been synthesised.
 """
 
 import hashlib
@@ -266,6 +270,50 @@ def step_csim(graph, cfg: BuildConfig):
     return graph
 
 
+def step_engine(graph, cfg: BuildConfig):
+    """The layer-sequential engine project in engine/ (hls/engine/ + this graph's program); with --csim, its
+    g++ C-simulation on step_csim's images, bit-exact against the golden model on every output value."""
+    from srhw.export.engine import lanes_summary, run_engine_csim, write_project
+
+    info = write_project(graph, cfg.tmp / "engine", cfg.part.name, cfg.clock_mhz)
+    sec = {"dir": "engine", "architecture": "layer-sequential", "lanes": lanes_summary(),
+           "descriptors": info["descriptors"], "arena_bytes_per_lr_pixel": info["arena_units"],
+           "weight_bytes": info["weight_bytes"], "buffers": info["config"],
+           "vitis_hls": "script.tcl written; no vitis_hls/Vivado on this machine, never synthesised",
+           "csim": {"ran": False, "checked": 0, "mismatches": None, "source": "g++ C-simulation of hls/engine"}}
+    _say(f"engine: {info['descriptors']} descriptors, {info['weight_bytes']:,} weight bytes -> engine/")
+    if cfg.csim:
+        x = _csim_images(cfg, cfg.csim_crop)
+        work = Path(tempfile.mkdtemp(prefix="engine-csim-", dir=cfg.tmp))
+        try:
+            r = run_engine_csim(graph, x, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        r.pop("outputs")
+        sec["csim"] = {"ran": True, "checked": r["checked"], "mismatches": r["mismatches"],
+                       "compile_s": round(r["compile_s"], 2), "run_s": round(r["run_s"], 2),
+                       "golden_s": round(r["golden_s"], 2), "images": r["images"], "input_hw": r["input_hw"],
+                       "types": r["types"], "inputs": "2 Set5 LR centre crops, random, all-0, all-255, checkerboard",
+                       "source": "g++ C-simulation of hls/engine"}
+        _say(f"engine C-sim: {r['mismatches']} mismatches in {r['checked']} output values "
+             f"(compile {r['compile_s']:.1f} s, run {r['run_s']:.1f} s)")
+    cfg.report["engine"] = sec
+    return graph
+
+
+def _engine_note(rep_arch: str, eng: dict) -> str:
+    cs = eng["csim"]
+    checked = (f"C-simulated with g++ on this build's images, {cs['mismatches']} mismatches in {cs['checked']} output "
+               "values against the golden model" if cs.get("ran") else "not C-simulated in this build (--csim)")
+    if rep_arch == "layer-sequential":
+        return ("engine/ is the layer-sequential engine these figures describe (HLS C++ from hls/engine/ with this "
+                f"graph's program; {checked}; never synthesised: its resources and fps above are the analytic estimate); "
+                "hls/ is the hls4ml dataflow pipeline (one block per layer), a bit-exact reference that does NOT fit "
+                "this part (see 'Other architecture')")
+    return ("hls/ is the hls4ml dataflow pipeline these figures describe; engine/ is the layer-sequential engine of "
+            f"'Other architecture' (HLS C++ from hls/engine/; {checked}; never synthesised)")
+
+
 def step_rtl(graph, cfg: BuildConfig):
     """Hook for the RTL section (issue 6): rtl/ may provide `build_section(graph, cfg) -> dict`."""
     try:
@@ -292,16 +340,15 @@ def step_report(graph, cfg: BuildConfig):
         "fps_720p": e["fps_720p"], "clock_mhz": cfg.clock_mhz, "roofline": e["roofline"],
         "efficiency_vs_roofline": e["efficiency_vs_roofline"], "alternative": {
             k: e["alternative"][k] for k in ("architecture", "fits", "totals", "fps_720p")},
-        "notes": ch["notes"] + ([] if e["architecture"] == "dataflow" else [
-            "the HLS project in hls/ is the dataflow pipeline (one hls4ml block per layer), which does NOT fit this "
-            "part (see 'Other architecture'); the layer-sequential engine these figures describe has no HLS code yet"]),
+        "notes": ch["notes"] + [_engine_note(e["architecture"], cfg.report["engine"])],
         "hls_project_architecture": "dataflow",
         "ca_buffer": e["ca_buffer"], "assumptions": e["assumptions"],
         "weights": cfg.report["weights"], "golden": cfg.report.get("golden"), "hls": cfg.report.get("hls"),
-        "csim": cfg.report["csim"], "rtl": cfg.report.get("rtl"),
+        "csim": cfg.report["csim"], "engine": cfg.report["engine"], "rtl": cfg.report.get("rtl"),
         "determinism": "no timestamps or absolute paths in the written files; hls4ml's library stamp is a hash of "
                        "the graph; build_lib.sh computes the weights directory when it runs (absolute path compiled "
-                       "into the C-sim library: moving the project needs a recompile)",
+                       "into the C-sim library: moving the project needs a recompile); engine/ is a function of the "
+                       "graph, part and clock only (byte-identical for the same inputs)",
     }
     write_json(cfg.tmp / "report.json", rep)
     write_text(cfg.tmp / "report.md", render_markdown(rep))
@@ -309,7 +356,8 @@ def step_report(graph, cfg: BuildConfig):
     return graph
 
 
-STEPS = [step_load_model, step_estimate, step_quantize, step_hls_project, step_csim, step_rtl, step_report]
+STEPS = [step_load_model, step_estimate, step_quantize, step_hls_project, step_engine, step_csim, step_rtl,
+         step_report]
 
 
 def render_markdown(rep: dict) -> str:
@@ -350,6 +398,7 @@ def render_markdown(rep: dict) -> str:
                      f"predict {cs['predict_s']} s, peak RSS {cs['peak_rss_mb']} MB.")
     else:
         lines.append("not run (use --csim).")
+    lines += ["", "## Layer-sequential engine (engine/, hls/engine)", "", _engine_summary(rep.get("engine"))]
     lines += ["", "## Layers (analytic)", "",
               "| layer | kind | mults/px | adds/px | reuse | cycles/px | DSP | LUT | BRAM36 |", "|---|---|---|---|---|---|---|---|---|"]
     for l in rep["layers"]:
@@ -360,6 +409,23 @@ def render_markdown(rep: dict) -> str:
                   f"{rep['hls']['input_hw'][1]}x{rep['hls']['input_hw'][0]} LR frame). {rep['hls']['vitis_hls']}."]
     lines += ["", "## RTL (rtl/, issue 6)", "", _rtl_summary(rep.get("rtl")), ""]
     return "\n".join(lines)
+
+
+def _engine_summary(eng: dict | None) -> str:
+    if not eng:
+        return "n/a"
+    ln, cs = eng["lanes"], eng["csim"]
+    text = (f"`{eng['dir']}/`: {eng['descriptors']} descriptors; {ln['lanes']} lanes x {ln['simd']} int8 MACs "
+            f"({ln['dsp_macs']} DSP multipliers) or x {ln['tsimd']} ternary add/sub terms per cycle, {ln['dsp_scales']} "
+            f"scale multipliers; {eng['weight_bytes']:,} weight bytes, arena {eng['arena_bytes_per_lr_pixel']} bytes per LR "
+            f"pixel. {eng['vitis_hls']}. ")
+    if cs.get("ran"):
+        text += (f"C-sim (g++, {cs['types']}): {cs['checked']} output values checked, {cs['mismatches']} mismatches "
+                 f"against the golden model ({cs['input_hw'][0]}x{cs['input_hw'][1]} LR, {cs['images']} images); "
+                 f"compile {cs['compile_s']} s, run {cs['run_s']} s.")
+    else:
+        text += "C-sim not run (use --csim)."
+    return text
 
 
 def _rtl_summary(rtl: dict | None) -> str:
@@ -376,10 +442,11 @@ _HTML = """<!doctype html>
 <style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}th{{background:#eee}}</style></head>
 <body><h1>{title}</h1>
-<p>All resource, cycle and fps figures of the HLS design are <b>analytic estimates</b>; C-sim figures are hls4ml/g++
-measurements; RTL counts come from the CSE plan and Yosys. No Vivado or vitis_hls exists here.</p>
+<p>All resource, cycle and fps figures of the HLS designs are <b>analytic estimates</b>; C-sim figures are hls4ml/g++
+and engine/g++ measurements; RTL counts come from the CSE plan and Yosys. No Vivado or vitis_hls exists here.</p>
 <p>Architecture: <b>{arch}</b>; fits {part}: <b>{fits}</b>; {fps:.3g} fps for a 1280x720 output at {clock:g} MHz;
-roofline {roof:.3g} fps ({bound}-bound), ratio {eff:.3f}. C-sim: {csim}.</p>
+roofline {roof:.3g} fps ({bound}-bound), ratio {eff:.3f}. C-sim: hls4ml dataflow {csim}.</p>
+<h2>Layer-sequential engine</h2><p>{engine}</p>
 <h2>Resources</h2><table><tr><th>resource</th><th>estimate</th><th>capacity</th><th>use</th></tr>{res}</table>
 <h2>Layers (analytic)</h2><table><tr><th>layer</th><th>kind</th><th>mults/px</th><th>adds/px</th><th>reuse</th>
 <th>cycles/px</th><th>DSP</th><th>LUT</th><th>BRAM36</th></tr>{layers}</table>
@@ -401,6 +468,9 @@ def render_html(rep: dict) -> str:
         f"<td>{l['lut']:,}</td><td>{l['bram']}</td></tr>" for l in rep["layers"])
     cs = rep["csim"]
     csim = f"{cs['checked']} values, {cs['mismatches']} mismatches" if cs.get("ran") else "not run (--csim)"
+    ecs = (rep.get("engine") or {}).get("csim") or {}
+    csim += ("; layer-sequential engine (engine/, g++): " +
+             (f"{ecs['checked']} values, {ecs['mismatches']} mismatches" if ecs.get("ran") else "not run (--csim)"))
     try:
         from rtl import report_html_section
         rtl = report_html_section(rep["rtl"] or {"status": "n/a"})
@@ -409,7 +479,8 @@ def render_html(rep: dict) -> str:
     r = rep["roofline"]
     return _HTML.format(title=html.escape(f"{rep['model']} x{rep['scale']} on {rep['part']}"), arch=html.escape(rep["architecture"]),
                         part=rep["part"], fits=rep["fits"], fps=rep["fps_720p"], clock=rep["clock_mhz"], roof=r["fps"],
-                        bound=r["bound"], eff=rep["efficiency_vs_roofline"], csim=csim, res=res, layers=layers, rtl=rtl)
+                        bound=r["bound"], eff=rep["efficiency_vs_roofline"], csim=csim, res=res, layers=layers, rtl=rtl,
+                        engine=html.escape(_engine_summary(rep.get("engine"))))
 
 
 def make_config(args) -> BuildConfig:
@@ -459,5 +530,6 @@ def run(args) -> int:
     rep = json.loads((cfg.out / "report.json").read_text())
     print(f"{cfg.spec} x{cfg.scale} on {cfg.part.name}: {rep['architecture']}, fits={rep['fits']}, "
           f"{rep['fps_720p']:.3g} fps at {cfg.clock_mhz:g} MHz (analytic); csim mismatches={rep['csim']['mismatches']} "
-          f"of {rep['csim']['checked']}; report: {cfg.out / 'report.md'}")
+          f"of {rep['csim']['checked']}; engine csim mismatches={rep['engine']['csim']['mismatches']} of "
+          f"{rep['engine']['csim']['checked']}; report: {cfg.out / 'report.md'}")
     return 0
