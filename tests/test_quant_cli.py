@@ -46,6 +46,11 @@ def test_int8_cli_writes_checkpoint_and_golden(tmp_path):
                "--iters", "2", "--tflite", *BUDGET])
     assert rc == 0
     assert (out / "model.tflite").stat().st_size > 0
+    # the .tflite comes from the checkpoint retrained under TFLite's scheme: a float zoo checkpoint of its own
+    tsd, tmeta = load_checkpoint(out / "tflite_qat.safetensors")
+    assert tmeta["quant"] is None and tmeta["qat"]["scheme"] == "tflite" and tmeta["qat"]["iters"] == 2
+    source, _ = load_checkpoint(ck)
+    assert tsd.keys() == source.keys() and any(not torch.equal(tsd[k], source[k]) for k in tsd)
     sd, meta = load_checkpoint(out / "model.safetensors")
     assert meta["quant"] == "int8" and meta["spec"] == "bl" and meta["step"] == 2 and meta["model_args"] == TINY
     model = build("bl", 2, **TINY)
@@ -64,6 +69,7 @@ def test_int8_cli_writes_checkpoint_and_golden(tmp_path):
     assert err < 4.0, f"int8 golden vs float: mean |diff| {err:.2f}"
     report = json.loads((out / "report.json").read_text())
     assert report["widths"]["conv.acc_bits"] <= 32, "int8 convs must fit 32-bit accumulators"
+    assert report["tflite"]["qat"]["iters"] == 2 and report["tflite"]["float_weights"] == "tflite_qat.safetensors"
     # srhw eval runs the INT8 checkpoint through its golden model, and the .tflite file through LiteRT
     for ckpt, extra in ((out / "model.safetensors", []), (out / "model.tflite", ["--scale", "2"])):
         res = out / f"eval-{ckpt.suffix[1:]}.json"

@@ -36,7 +36,7 @@ def add_arguments(p):
             q.add_argument("--epochs", type=float, default=5, help="QAT epochs of 1000 iterations (paper: 5)")
             q.add_argument("--iters", type=int, default=None, help="QAT iterations (overrides --epochs)")
             q.add_argument("--lr", type=float, default=5e-5, help="QAT learning rate (paper: 5e-5)")
-            q.add_argument("--tflite", action="store_true", help="also write a TFLite full-integer model.tflite")
+            q.add_argument("--tflite", action="store_true", help="also write model.tflite: the checkpoint retrained under TFLite's int8 scheme (same --iters/--lr), then converted full-integer")
         else:
             q.add_argument("--model-args", default="{}", help="JSON overrides for build() without --checkpoint")
             q.add_argument("--init-bl", default=None,

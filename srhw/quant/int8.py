@@ -9,10 +9,14 @@ Output folder:
     model.safetensors + model.json   the float weights after QAT (zoo keys; sidecar quant="int8",
                                      quant_config, golden="golden")
     golden/graph.json + graph.npz    the integer network the numbers come from (srhw.quant.graph)
-    model.tflite                     with --tflite: TFLite full-integer conversion of a Keras rebuild
+    model.tflite                     with --tflite: TFLite full-integer conversion of a Keras rebuild of the
+                                     float checkpoint retrained under TFLite's own scheme (srhw.quant.tflite_qat,
+                                     same iterations and lr as the QAT above)
+    tflite_qat.safetensors + .json   with --tflite: those retrained float weights (what model.tflite came from)
     report.json                      PTQ/QAT losses, timings, accumulator widths
 """
 
+import copy
 from dataclasses import asdict
 from pathlib import Path
 
@@ -64,6 +68,7 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     cfg = cfg or QuantConfig()
     model, meta = load_float_model(checkpoint, spec, scale)
     spec, scale = model.spec, model.scale
+    source = copy.deepcopy(model) if tflite else None  # the TFLite branch retrains from the checkpoint, not from our QAT
     dataset = patch_dataset(data_dir, train_set, scale, patch=stage.patch, seed=stage.seed)
     calib = calibration_batches(dataset, cfg.calib_batches)
     qnet = quantize(model, calib, cfg)
@@ -79,7 +84,14 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     save_checkpoint(out_tmp / "model.safetensors", model, side)
     if tflite:
         from srhw.export.tflite import convert_to_tflite
+        from srhw.quant.tflite_qat import tflite_qat
 
-        report["tflite"] = convert_to_tflite(model, calib, out_tmp / "model.tflite")
+        log(f"TFLite-scheme QAT from {checkpoint}: {stage.total} iterations")
+        retrained, record = tflite_qat(source, dataset, stage, log)
+        save_checkpoint(out_tmp / "tflite_qat.safetensors", retrained,
+                        {**side, "quant": None, "golden": None, "quant_config": None,
+                         "qat": {"lr": stage.lr, "iters": stage.total, "scheme": "tflite"}})
+        report["tflite"] = {**convert_to_tflite(retrained, calib, out_tmp / "model.tflite"), "qat": record,
+                            "float_weights": "tflite_qat.safetensors"}
     write_json(out_tmp / "report.json", report)
     return report
