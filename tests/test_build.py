@@ -59,8 +59,17 @@ def test_build_with_csim_is_bit_exact(ckpt, tmp_path):
     assert {"muls", "adds", "lut", "ff", "carry4", "dsp", "bram", "fps_720p", "roofline_fps"} <= set(rtl), rtl
     page = (out / "report.html").read_text()
     assert page.startswith("<!doctype html>") and "data:image/png;base64," in page and "</html>" in page
+    eng = rep["engine"]
+    assert eng["dir"] == "engine" and eng["architecture"] == "layer-sequential" and eng["lanes"]["lanes"] >= 1
+    assert eng["csim"]["ran"] and eng["csim"]["checked"] == cs["checked"], "the engine sees step_csim's images"
+    assert eng["csim"]["mismatches"] == 0, "engine C-sim must equal the golden model on every output value"
+    assert eng["csim"]["source"] == "g++ C-simulation of hls/engine" and "never synthesised" in eng["vitis_hls"]
+    assert (out / "engine" / "srhw_engine.cpp").is_file() and (out / "engine" / "script.tcl").is_file()
+    notes = " ".join(rep["notes"])
+    assert "has no HLS code" not in notes and "engine/" in notes and "never synthesised" in notes
+    assert "Layer-sequential engine" in (out / "report.md").read_text() and "engine/, g++" in page
     assert leftovers(tmp_path) == [], "temporary build folders left behind"
-    assert not any(p.name.startswith("csim-") for p in out.iterdir()), "C-sim scratch project left in the build"
+    assert not any(p.name.startswith(("csim-", "engine-csim-")) for p in out.iterdir()), "C-sim scratch left in the build"
 
 
 def test_build_is_deterministic(ckpt, tmp_path):
@@ -73,9 +82,11 @@ def test_build_is_deterministic(ckpt, tmp_path):
     differ = [str(f) for f in files if (outs[0] / f).read_bytes() != (outs[1] / f).read_bytes()
               and f != Path("report/timings.json")]  # wall-clock times, documented as the one exception
     assert differ == [], f"files differ between identical builds: {differ[:5]}"
+    engine = [f for f in files if f.parts[0] == "engine"]
+    assert {"program.h", "program.bin", "weights.bin", "srhw_engine.cpp", "script.tcl"} <= {f.name for f in engine}
     for f in files:
-        if f.suffix in (".yml", ".tcl", ".sh", ".h", ".cpp", ".json", ".md", ".html", ".v"):
-            text = (outs[0] / f).read_text(errors="replace")
+        if f.suffix in (".yml", ".tcl", ".sh", ".h", ".cpp", ".json", ".md", ".html", ".v", ".bin"):
+            text = (outs[0] / f).read_bytes().decode("latin-1")
             assert str(tmp_path) not in text, f"absolute build path in {f}"
 
 
@@ -121,7 +132,9 @@ def test_full_size_build_csim(model, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     rep = json.loads((out / "report.json").read_text())
     assert rep["csim"]["checked"] == 6 * 24 * 24 * 3 and rep["csim"]["mismatches"] == 0
+    assert rep["engine"]["csim"]["checked"] == 6 * 24 * 24 * 3 and rep["engine"]["csim"]["mismatches"] == 0
     print(json.dumps({k: rep["csim"][k] for k in ("compile_s", "predict_s", "peak_rss_mb", "checked", "mismatches")}))
+    print(json.dumps({k: rep["engine"]["csim"][k] for k in ("compile_s", "run_s", "checked", "mismatches")}))
 
 
 def test_build_uses_a_quantized_checkpoints_own_graph(tmp_path):

@@ -90,10 +90,13 @@ static inline tern_t blob_t2(const int32_t *wts, int off, int i) {
 
 static inline int32_t blob_i32(const int32_t *wts, int off, int i) { return wts[off + i]; }
 
-// a ternary term: the add/sub/skip a 2-bit code selects (LUTs, no multiplier)
+// a ternary term: +x, -x or 0 as the 2-bit code selects -- AND gates in front of an add/sub in LUTs,
+// no multiplier (written branch-free: the C-simulation runs it billions of times)
 static inline acc_t tern_term(tern_t w, acc_t x) {
 #pragma HLS INLINE
-    return w == 0 ? acc_t(0) : w == 1 ? acc_t(x) : acc_t(-acc_t(x));
+    const acc_t pos = (w == 1) ? x : acc_t(0);
+    const acc_t neg = (w == -1) ? x : acc_t(0);
+    return pos - neg;
 }
 
 // ----------------------------------------------------------------------------------------------

@@ -282,7 +282,8 @@ def compile_program(graph, frame=FRAME) -> Program:
             last_use[t] = i
     blob, arena = _Blob(), _Arena()
     where, size = {}, {}
-    need = EngineConfig()
+    # buffers indexed SIMD/TSIMD at a time are at least that long, even when no layer uses them
+    need = EngineConfig(max_taps=tsimd, max_hid=tsimd, w8_per_lane=simd, t2_per_lane=tsimd)
     ups = 1
     for n in g.nodes:
         ups *= n.attrs["r"] if n.op == "pixel_shuffle" else 1
