@@ -37,8 +37,11 @@ def _yowasp_exe() -> str:
     return found
 
 
-def run_script(verilog_path, script: str, timeout: float | None = None) -> dict:
-    """Run `read_verilog <file>; <script>; tee -o stat.json stat -json` in a scratch dir; return the JSON."""
+def run_script(verilog_path, script: str, timeout: float | None = None, extra: tuple = ()) -> dict:
+    """Run `read_verilog <file>; <script>; tee -o stat.json stat -json` in a scratch dir; return the JSON.
+
+    `extra`: names of further JSON files the script writes (e.g. `tee -q -o pre.json stat -json`); they
+    come back under `stat["_extra"][name]`."""
     verilog_path = Path(verilog_path)
     with tempfile.TemporaryDirectory(prefix="srhw_yosys_") as tmp:
         shutil.copy(verilog_path, Path(tmp) / "design.v")
@@ -56,7 +59,10 @@ def run_script(verilog_path, script: str, timeout: float | None = None) -> dict:
             log = (Path(tmp) / "yosys.log").read_text() if (Path(tmp) / "yosys.log").exists() else ""
             tail = "\n".join((log + proc.stdout + proc.stderr).splitlines()[-15:])
             raise YosysError(f"yosys failed (rc={proc.returncode}):\n{tail}")
-        return json.loads(stat.read_text())
+        out = json.loads(stat.read_text())
+        if extra:
+            out["_extra"] = {name: json.loads((Path(tmp) / name).read_text()) for name in extra}
+        return out
 
 
 def _cells(stat: dict, top: str | None) -> Counter:
@@ -80,6 +86,21 @@ def count_arith(verilog_path, top: str) -> dict:
     cells = _cells(stat, top)
     out = {c: int(cells.get(c, 0)) for c in ARITH_CELLS}
     out["cells"] = int(sum(cells.values()))
+    return out
+
+
+def count_arith_pre_post(verilog_path, top: str) -> dict:
+    """`count_arith` plus the same counts before `opt` in one Yosys run: {'post': {...}, 'pre': {...}}.
+
+    `pre` counts what the Verilog writes (every `*` is a `$mul`); `opt` then turns a multiply by a
+    constant power of two into wiring (a shift), so `post` may hold fewer `$mul` than `pre`."""
+    stat = run_script(verilog_path, f"hierarchy -top {top}; proc; flatten; tee -q -o pre.json stat -json; opt",
+                      extra=("pre.json",))
+    out = {}
+    for key, st in (("post", stat), ("pre", stat["_extra"]["pre.json"])):
+        cells = _cells(st, top)
+        out[key] = {c: int(cells.get(c, 0)) for c in ARITH_CELLS}
+        out[key]["cells"] = int(sum(cells.values()))
     return out
 
 

@@ -11,6 +11,8 @@ Environment:
     NUM_SAMPLES         random vectors after the corner vectors (default 1000)
     SEED                random seed (default: cocotb's RANDOM_SEED)
     VALID_PROB          probability that the driver presents a vector in a cycle (default 0.8)
+    BENCH_SUMMARY       optional path: a JSON summary (vectors sent, corner/random split, checked,
+                        errors, seed) is written there before the final asserts (rtl.trained reads it)
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ async def start_and_reset(dut, cycles: int = 3):
     for _ in range(cycles):
         await RisingEdge(dut.clk)
     dut.rst.value = 0
+
+
+def write_summary(**fields):
+    """Write `fields` as JSON to $BENCH_SUMMARY (if set), so a caller can report what the bench checked."""
+    path = os.environ.get("BENCH_SUMMARY")
+    if path:
+        with open(path, "w") as f:
+            json.dump(fields, f)
 
 
 class DataValidDriver:
@@ -164,12 +174,16 @@ async def adder_tree_random(dut):
     cocotb.start_soon(tb.input_mon.run())
     cocotb.start_soon(tb.output_mon.run())
 
-    vectors = tb.corner_vectors() + [rng.getrandbits(tb.n * tb.in_bits) for _ in range(num)]
+    corner = tb.corner_vectors()
+    vectors = corner + [rng.getrandbits(tb.n * tb.in_bits) for _ in range(num)]
     await tb.driver.send(vectors)
     for _ in range(tb.latency + 5):  # drain the pipeline
         await RisingEdge(dut.clk)
 
     dut._log.info(f"sent {len(vectors)}, checked {tb.checker.matches}, errors {tb.checker.errors}")
+    write_summary(sent=len(vectors), corner=len(corner), random=num, checked=tb.checker.matches,
+                  errors=tb.checker.errors, missing=len(tb.checker.expected), outputs=tb.output_mon.count,
+                  seed=seed, valid_prob=valid_prob)
     assert tb.input_mon.count == len(vectors), "input monitor missed vectors"
     assert not tb.checker.expected, f"{len(tb.checker.expected)} expected outputs never appeared"
     assert tb.output_mon.count == len(vectors), "wrong number of outputs"

