@@ -43,12 +43,12 @@ def test_int8_cli_writes_checkpoint_and_golden(tmp_path):
     tiny_checkpoint(ck)
     out = tmp_path / "int8"
     rc = main(["quantize", "int8", "--model", "bl", "--scale", "2", "--checkpoint", str(ck), "--out", str(out),
-               "--iters", "2", "--tflite", *BUDGET])
+               "--iters", "2", "--tflite", "--tflite-iters", "3", *BUDGET])
     assert rc == 0
     assert (out / "model.tflite").stat().st_size > 0
     # the .tflite comes from the checkpoint retrained under TFLite's scheme: a float zoo checkpoint of its own
     tsd, tmeta = load_checkpoint(out / "tflite_qat.safetensors")
-    assert tmeta["quant"] is None and tmeta["qat"]["scheme"] == "tflite" and tmeta["qat"]["iters"] == 2
+    assert tmeta["quant"] is None and tmeta["qat"]["scheme"] == "tflite" and tmeta["qat"]["iters"] == 3
     source, _ = load_checkpoint(ck)
     assert tsd.keys() == source.keys() and any(not torch.equal(tsd[k], source[k]) for k in tsd)
     sd, meta = load_checkpoint(out / "model.safetensors")
@@ -69,7 +69,7 @@ def test_int8_cli_writes_checkpoint_and_golden(tmp_path):
     assert err < 4.0, f"int8 golden vs float: mean |diff| {err:.2f}"
     report = json.loads((out / "report.json").read_text())
     assert report["widths"]["conv.acc_bits"] <= 32, "int8 convs must fit 32-bit accumulators"
-    assert report["tflite"]["qat"]["iters"] == 2 and report["tflite"]["float_weights"] == "tflite_qat.safetensors"
+    assert report["tflite"]["qat"]["iters"] == 3 and report["tflite"]["float_weights"] == "tflite_qat.safetensors"
     # srhw eval runs the INT8 checkpoint through its golden model, and the .tflite file through LiteRT
     for ckpt, extra in ((out / "model.safetensors", []), (out / "model.tflite", ["--scale", "2"])):
         res = out / f"eval-{ckpt.suffix[1:]}.json"
@@ -136,6 +136,8 @@ def test_bad_input_one_line_nonzero_nothing_written(tmp_path):
         "ternary on bl": (["quantize", "ternary", "--model", "bl", "--scale", "2"], "sum-product"),
         "ternary on a bl checkpoint": (["quantize", "ternary", "--model", "st_bl(r=2c_out)", "--scale", "2",
                                         "--checkpoint", str(ck)], "bl"),
+        "tflite iters without tflite": (["quantize", "int8", "--model", "bl", "--scale", "2", "--checkpoint", str(ck),
+                                         "--tflite-iters", "5"], "--tflite"),
     }
     for what, (args, word) in cases.items():
         out = tmp_path / what.replace(" ", "_")

@@ -9,6 +9,7 @@ schedules for smoke runs. The output folder is written all-or-nothing (srhw.quan
 
 import json
 import sys
+from dataclasses import replace
 
 from srhw.errors import SrhwError
 from srhw.quant.qat import StageConfig
@@ -36,7 +37,10 @@ def add_arguments(p):
             q.add_argument("--epochs", type=float, default=5, help="QAT epochs of 1000 iterations (paper: 5)")
             q.add_argument("--iters", type=int, default=None, help="QAT iterations (overrides --epochs)")
             q.add_argument("--lr", type=float, default=5e-5, help="QAT learning rate (paper: 5e-5)")
-            q.add_argument("--tflite", action="store_true", help="also write model.tflite: the checkpoint retrained under TFLite's int8 scheme (same --iters/--lr), then converted full-integer")
+            q.add_argument("--tflite", action="store_true", help="also write model.tflite: the checkpoint retrained under TFLite's int8 "
+                           "scheme (--tflite-iters at --lr), then converted full-integer")
+            q.add_argument("--tflite-iters", type=int, default=None,
+                           help="iterations of the TFLite-scheme retraining (default: the same as the QAT above)")
         else:
             q.add_argument("--model-args", default="{}", help="JSON overrides for build() without --checkpoint")
             q.add_argument("--init-bl", default=None,
@@ -72,9 +76,12 @@ def run(args):
         load_float_model(args.checkpoint, args.model, args.scale)  # fail fast on a mismatched checkpoint
         stage = StageConfig(epochs=args.epochs, lr=args.lr, iters=args.iters, batch=args.batch, seed=args.seed,
                             patch=args.patch)
+        if args.tflite_iters is not None and not args.tflite:
+            raise SrhwError("--tflite-iters needs --tflite")
+        tfl_stage = replace(stage, iters=args.tflite_iters) if args.tflite_iters is not None else stage
         with staged_output(args.out, args.force) as tmp:
             report = run_int8(args.model, args.scale, args.checkpoint, args.data, tmp, stage, args.train_set,
-                              cfg, tflite=args.tflite, log=_log)
+                              cfg, tflite=tfl_stage if args.tflite else None, log=_log)
     else:
         from srhw.quant.ternary import require_sum_product, run_ternary
 

@@ -64,7 +64,8 @@ def widths_summary(graph) -> dict:
 
 
 def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfig, train_set="T91",
-             cfg: QuantConfig | None = None, tflite=False, log=print) -> dict:
+             cfg: QuantConfig | None = None, tflite: StageConfig | bool | None = None, log=print) -> dict:
+    """`tflite`: also export model.tflite, retrained under TFLite's scheme for that stage (True: `stage`)."""
     cfg = cfg or QuantConfig()
     model, meta = load_float_model(checkpoint, spec, scale)
     spec, scale = model.spec, model.scale
@@ -86,11 +87,12 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
         from srhw.export.tflite import convert_to_tflite
         from srhw.quant.tflite_qat import tflite_qat
 
-        log(f"TFLite-scheme QAT from {checkpoint}: {stage.total} iterations")
-        retrained, record = tflite_qat(source, dataset, stage, log)
+        tstage = stage if tflite is True else tflite
+        log(f"TFLite-scheme QAT from {checkpoint}: {tstage.total} iterations")
+        retrained, record = tflite_qat(source, dataset, tstage, log)
         save_checkpoint(out_tmp / "tflite_qat.safetensors", retrained,
                         {**side, "quant": None, "golden": None, "quant_config": None,
-                         "qat": {"lr": stage.lr, "iters": stage.total, "scheme": "tflite"}})
+                         "qat": {"lr": tstage.lr, "iters": tstage.total, "scheme": "tflite"}})
         report["tflite"] = {**convert_to_tflite(retrained, calib, out_tmp / "model.tflite"), "qat": record,
                             "float_weights": "tflite_qat.safetensors"}
     write_json(out_tmp / "report.json", report)
