@@ -305,9 +305,14 @@ def _engine_note(rep_arch: str, eng: dict) -> str:
     cs = eng["csim"]
     checked = (f"C-simulated with g++ on this build's images, {cs['mismatches']} mismatches in {cs['checked']} output "
                "values against the golden model" if cs.get("ran") else "not C-simulated in this build (--csim)")
+    ln = eng["lanes"]
+    size = (f"its datapath of {ln['lanes']} lanes x {ln['simd']} int8 MACs ({ln['dsp_macs']} DSPs) or x {ln['tsimd']} "
+            f"ternary terms ({ln['ternary_adds_per_cycle']} add/sub inputs per cycle) is one instantiation at or below "
+            "the estimate's DSP and LUT budget, set in hls/engine/srhw_engine.h")
     if rep_arch == "layer-sequential":
         return ("engine/ is the layer-sequential engine these figures describe (HLS C++ from hls/engine/ with this "
-                f"graph's program; {checked}; never synthesised: its resources and fps above are the analytic estimate); "
+                f"graph's program; {checked}; never synthesised: its resources and fps above are the analytic estimate; "
+                f"{size}); "
                 "hls/ is the hls4ml dataflow pipeline (one block per layer), a bit-exact reference that does NOT fit "
                 "this part (see 'Other architecture')")
     return ("hls/ is the hls4ml dataflow pipeline these figures describe; engine/ is the layer-sequential engine of "
