@@ -459,7 +459,7 @@ def run_verify_trained(args) -> int:
     out = Path(args.out)
     settings = {"sim": args.sim, "samples": args.samples, "seed": args.seed, "max_nnz": args.max_nnz,
                 "yosys": not args.no_yosys, "simulate": not args.no_sim, "stage_every": 2}
-    old = {}
+    old, old_sp = {}, {}
     if args.resume and out.is_file():
         import json
 
@@ -469,6 +469,7 @@ def run_verify_trained(args) -> int:
             raise SrhwError(f"--resume: {out} is not valid JSON") from None
         if prev.get("settings") == settings:
             old = {r["matrix"]: r for r in prev.get("matrices", []) if r.get("ok")}
+            old_sp = {r["layer"]: r for r in prev.get("sp_layers", []) if r.get("ok")}
     report = {
         "kind": "srhw rtl verify-trained (issue #6 acceptance)",
         "checkpoint": str(ckpt) if ckpt else None, "graph": str(folder), "codes_match_checkpoint": codes_checked,
@@ -479,6 +480,7 @@ def run_verify_trained(args) -> int:
 
     def save():
         report["summary"] = summarize(report["matrices"])
+        report["complete"] = len(report["matrices"]) == len(mats) and len(report["sp_layers"]) == len(sp)
         if report["sp_layers"]:
             report["summary"]["sp_layers_ok"] = all(r["ok"] for r in report["sp_layers"])
         try:
@@ -489,6 +491,37 @@ def run_verify_trained(args) -> int:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="srhw_verify_"))
     t_all = time.time()
     try:
+        if sp:
+            img_path = Path(args.sp_image) if args.sp_image else _default_lr_image(graph)
+            try:
+                img = lr_crop(img_path, args.sp_crop, *_centre(img_path, args.sp_crop))
+            except ValueError as e:
+                raise SrhwError(str(e)) from None
+            env = golden_env(graph, img)
+            for node in sp:
+                fold = folds.get(node.name) or _default_fold(graph, node)
+                prev = old_sp.get(node.name)
+                if prev and (prev["fold"], prev["image"], prev["crop_lr"]) == (list(fold), img_path.name, list(img.shape[:2])):
+                    report["sp_layers"].append(prev)
+                    print(f"SP layer {node.name}: kept from {out}")
+                    continue
+                d = work / f"sp_{node.name}"
+                try:
+                    row = verify_sp_layer(graph, node.name, img, d, fold, args.sp_sim, args.seed,
+                                          yosys=not args.no_yosys, image_name=img_path.name, env=env)
+                except (BenchError, YosysError) as e:
+                    raise SrhwError(f"SP layer {node.name}: {str(e).splitlines()[0]}") from None
+                except ValueError as e:
+                    raise SrhwError(f"SP layer {node.name}: {e}") from None
+                if not args.keep:
+                    shutil.rmtree(d, ignore_errors=True)
+                report["sp_layers"].append(row)
+                save()
+                print(f"SP layer {node.name} on {row['map'][0]}x{row['map'][1]} real map ({img_path.name}), fold "
+                      f"{fold[0]}x{fold[1]}: $mul cells {row.get('yosys', {}).get('$mul', '-')}, {row['muls_per_pixel']} "
+                      f"multiplies/pixel (r = {row['r']}), {row['sim']['checked']}/{row['map'][0] * row['map'][1]} pixels, "
+                      f"{row['mismatches']} mismatches [{sum(row['times_s'].values()):.0f} s] "
+                      f"{'ok' if row['ok'] else 'FAIL'}", flush=True)
         for i, mat in enumerate(mats):
             prev = old.get(mat.name)
             if prev and prev.get("weights_sha256") == mat.sha256:
@@ -511,32 +544,6 @@ def run_verify_trained(args) -> int:
                   + (f", yosys $mul {row['yosys']['$mul']} adders {row['yosys_adders']}" if "yosys" in row else "")
                   + (f", {sim['checked']}/{sim['sent']} vectors, {sim['errors']} errors, seed {sim['seed']}" if sim else "")
                   + f" [{sum(row['times_s'].values()):.0f} s] {'ok' if row['ok'] else 'FAIL'}", flush=True)
-        if sp:
-            img_path = Path(args.sp_image) if args.sp_image else _default_lr_image(graph)
-            try:
-                img = lr_crop(img_path, args.sp_crop, *_centre(img_path, args.sp_crop))
-            except ValueError as e:
-                raise SrhwError(str(e)) from None
-            env = golden_env(graph, img)
-            for node in sp:
-                fold = folds.get(node.name) or _default_fold(graph, node)
-                d = work / f"sp_{node.name}"
-                try:
-                    row = verify_sp_layer(graph, node.name, img, d, fold, args.sp_sim, args.seed,
-                                          yosys=not args.no_yosys, image_name=img_path.name, env=env)
-                except (BenchError, YosysError) as e:
-                    raise SrhwError(f"SP layer {node.name}: {str(e).splitlines()[0]}") from None
-                except ValueError as e:
-                    raise SrhwError(f"SP layer {node.name}: {e}") from None
-                if not args.keep:
-                    shutil.rmtree(d, ignore_errors=True)
-                report["sp_layers"].append(row)
-                save()
-                print(f"SP layer {node.name} on {row['map'][0]}x{row['map'][1]} real map ({img_path.name}), fold "
-                      f"{fold[0]}x{fold[1]}: $mul cells {row.get('yosys', {}).get('$mul', '-')}, {row['muls_per_pixel']} "
-                      f"multiplies/pixel (r = {row['r']}), {row['sim']['checked']}/{row['map'][0] * row['map'][1]} pixels, "
-                      f"{row['mismatches']} mismatches [{sum(row['times_s'].values()):.0f} s] "
-                      f"{'ok' if row['ok'] else 'FAIL'}", flush=True)
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)

@@ -121,15 +121,17 @@ def test_sp_layer_on_real_feature_map(graph, tmp_path, layer, crop):
 
 
 def test_committed_report_matches_the_shipped_weights(graph):
-    """rtl/reports/<ckpt>.verify.json (the full sweep's output) is about these weights and passed."""
+    """rtl/reports/<ckpt>.verify.json (the sweep's output; a partial sweep continues with --resume) is
+    about these weights, and every row in it passed."""
     if not REPORT.is_file():
         pytest.skip("no committed sweep report")
     rep = json.loads(REPORT.read_text())
     mats = {m.name: m for m in trained_matrices(graph, rep["settings"]["max_nnz"])}
     rows = {r["matrix"]: r for r in rep["matrices"]}
-    assert set(rows) == set(mats), "report rows != the graph's matrices"
-    for name, m in mats.items():
-        r = rows[name]
+    assert rows and set(rows) <= set(mats), "report rows that are not the graph's matrices"
+    assert rep.get("complete", len(rows) == len(mats)) == (len(rows) == len(mats) and len(rep["sp_layers"]) == 4)
+    for name, r in rows.items():
+        m = mats[name]
         assert r["weights_sha256"] == m.sha256, f"{name}: report is stale"
         assert r["ok"] and r["yosys"]["$mul"] == 0 and r["mismatches"] == 0
         assert r["sim"]["random"] >= 10_000 and r["sim"]["checked"] == r["sim"]["sent"]
