@@ -69,7 +69,8 @@ def engine_bin(graphs, tmp_path_factory):
     for g in graphs.values():
         cfg = cfg.union(compile_program(g).config)
     work = tmp_path_factory.mktemp("engine")
-    write_project(next(iter(graphs.values())), work / "proj", config=cfg)
+    g0 = next(iter(graphs.values()))
+    write_project(g0, work / "proj", config=cfg, program=compile_program(g0))  # the default datapath
     compile_testbench(work / "proj", work / "tb_engine")
     return work / "tb_engine", cfg
 
@@ -177,7 +178,7 @@ def test_bad_input_is_one_clear_error(graphs, tmp_path):
 def test_engine_refuses_a_layer_beyond_its_buffers(graphs, tmp_path):
     """The hardware's own guard: a binary with smaller buffers returns an error status instead of overrunning."""
     small = graphs["blrxn(r=2, g=4)-x2"]
-    write_project(small, tmp_path / "proj")
+    write_project(small, tmp_path / "proj", program=compile_program(small))
     compile_testbench(tmp_path / "proj", tmp_path / "tb_small")
     with pytest.raises(SrhwError, match="engine status"):
         run_engine_csim(graphs["st_bl(r=2c_out)-x2"], test_images(), tmp_path / "run", binary=tmp_path / "tb_small")

@@ -8,6 +8,11 @@
 //   round_div(s, n)     = floor((2s + n) / 2n)
 #include "srhw_engine.h"
 
+#ifdef SRHW_COUNT_ITERS
+uint64_t srhw_iters = 0;
+uint64_t srhw_layer_iters[SRHW_COUNT_LAYERS];
+#endif
+
 // ----------------------------------------------------------------------------------------------
 // Small helpers
 // ----------------------------------------------------------------------------------------------
@@ -92,10 +97,11 @@ static inline int32_t blob_i32(const int32_t *wts, int off, int i) { return wts[
 
 // a ternary term: +x, -x or 0 as the 2-bit code selects -- AND gates in front of an add/sub in LUTs,
 // no multiplier (written branch-free: the C-simulation runs it billions of times)
-static inline acc_t tern_term(tern_t w, acc_t x) {
+template <typename T>
+static inline T tern_term(tern_t w, T x) {
 #pragma HLS INLINE
-    const acc_t pos = (w == 1) ? x : acc_t(0);
-    const acc_t neg = (w == -1) ? x : acc_t(0);
+    const T pos = (w == 1) ? x : T(0);
+    const T neg = (w == -1) ? x : T(0);
     return pos - neg;
 }
 
@@ -103,15 +109,18 @@ static inline acc_t tern_term(tern_t w, acc_t x) {
 // On-chip buffers (BRAM), shared by all layers: sized by srhw_config.h for the program
 // ----------------------------------------------------------------------------------------------
 
-// Line buffer: KH input rows (a circular buffer), KW/2 zero columns either side, channels innermost.
-static act_t line_buf[SRHW_MAX_K][SRHW_MAX_W + SRHW_MAX_K - 1][SRHW_MAX_CIN];
-static act_t window[SRHW_MAX_TAPS];  // one pixel's k*k*c_in/g taps, zero-padded to the SIMD width
-static acc_t hidden[SRHW_MAX_HID];   // sum-product hidden vector h = accb * a of one group, zero-padded to TSIMD
+// Line buffer: KH input rows (a circular buffer), KW/2 zero columns either side, channels innermost,
+// in SRHW_LB_BITS (the program's widest conv input code, not the 16 bits of a DDR map) and banked SIMD
+// ways over the channels so a window gathers SIMD channels per cycle.
+static lb_t line_buf[SRHW_MAX_K][SRHW_MAX_W + SRHW_MAX_K - 1][SRHW_MAX_CIN];
+static lb_t window[SRHW_MAX_TAPS];  // one pixel's k*k*c_in/g taps, zero-padded to the SIMD/TSIMD width
+static hid_t hidden[SRHW_MAX_HID];  // sum-product hidden vector h = accb * a of one group, zero-padded to TSIMD
 
-// Weights of the running layer, lane-major: lane l holds output channels l, l + LANES, ... of each group
+// Weights of the running layer, lane-major: lane l holds output channels l, l + LANES, ... of each group;
+// reshaped so one word holds the SIMD (TSIMD) weights a lane reads per cycle
 static w8_t w8_buf[SRHW_LANES][SRHW_W8_PER_LANE];
-static tern_t wb_buf[SRHW_LANES][SRHW_T2_PER_LANE];
-static tern_t wc_buf[SRHW_LANES][SRHW_T2_PER_LANE];
+static tern_t wb_buf[SRHW_LANES][SRHW_T2B_PER_LANE];
+static tern_t wc_buf[SRHW_LANES][SRHW_T2C_PER_LANE];
 static acc_t bias_buf[SRHW_LANES][SRHW_MAX_ROWS];
 static ap_int<32> mult_buf[SRHW_LANES][SRHW_MAX_ROWS];  // conv M / sp_conv a_j
 static ap_uint<6> shift_buf[SRHW_LANES][SRHW_MAX_ROWS];
@@ -124,28 +133,42 @@ row_cols:
     row_chans:
         for (int ch = 0; ch < in.c; ch++) {
 #pragma HLS PIPELINE II = 1
+            SRHW_COUNT();
             const int xx = x - pw;
-            line_buf[slot][x][ch] = (inside && xx >= 0 && xx < in.w) ? fm_load(arena, in, hwc(in, yy, xx, ch)) : act_t(0);
+            line_buf[slot][x][ch] = lb_t((inside && xx >= 0 && xx < in.w) ? fm_load(arena, in, hwc(in, yy, xx, ch)) : act_t(0));
         }
     }
 }
 
 // Gather the k x k x (c_in/g) window of group `gi` at output (y, x) into `window` (order ky, kx, ci),
-// zero-padded to `taps_p`.
-static void gather_window(int y, int x, int kh, int kw, int gi, int cig, int taps_p) {
+// SIMD channels per cycle. Taps [k*k*c_in/g, taps_p) stay zero from clear_window.
+static void gather_window(int y, int x, int kh, int kw, int gi, int cig) {
     int t = 0;
 gather:
     for (int ky = 0; ky < kh; ky++) {
         const int slot = (y + ky) % kh;
         for (int kx = 0; kx < kw; kx++) {
-            for (int ci = 0; ci < cig; ci++) {
+            for (int c0 = 0; c0 < cig; c0 += SRHW_SIMD) {
 #pragma HLS PIPELINE II = 1
-                window[t++] = line_buf[slot][x + kx][gi * cig + ci];
+                SRHW_COUNT();
+                for (int s = 0; s < SRHW_SIMD; s++) {
+#pragma HLS UNROLL
+                    if (c0 + s < cig) window[t + c0 + s] = line_buf[slot][x + kx][gi * cig + c0 + s];
+                }
             }
+            t += cig;
         }
     }
-pad:
-    for (; t < taps_p; t++) window[t] = 0;
+}
+
+// Zero the window's padding taps [taps, taps_p) once per layer (gather_window never writes them).
+static void clear_window(int taps, int taps_p) {
+pad_w:
+    for (int t = taps; t < taps_p; t++) {
+#pragma HLS PIPELINE II = 1
+        SRHW_COUNT();
+        window[t] = 0;
+    }
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -174,12 +197,14 @@ load_w:
             shift_buf[l][row] = on ? blob_i32(wts, d[D_SHV], oc) : 0;
             for (int t = 0; t < taps_p; t++) {
 #pragma HLS PIPELINE II = 1
+                SRHW_COUNT();
                 w8_buf[l][row * taps_p + t] = (on && t < taps) ? blob_w8(wts, d[D_W], oc * taps + t) : w8_t(0);
             }
         }
     }
 
     // 2. stream the map through the line buffer; LANES output channels x SIMD taps per cycle
+    clear_window(taps, taps_p);
     for (int r = 0; r < kh - 1; r++) load_row(arena, in, r % kh, r - ph, pw);
 rows_y:
     for (int y = 0; y < in.h; y++) {
@@ -188,7 +213,7 @@ rows_y:
         for (int x = 0; x < in.w; x++) {
         groups:
             for (int gi = 0; gi < g; gi++) {
-                gather_window(y, x, kh, kw, gi, cig, taps_p);
+                gather_window(y, x, kh, kw, gi, cig);
             tiles_o:
                 for (int tt = 0; tt < tiles; tt++) {
                     const int row = gi * tiles + tt;
@@ -198,6 +223,7 @@ rows_y:
                 mac:
                     for (int t0 = 0; t0 < taps_p; t0 += SRHW_SIMD) {
 #pragma HLS PIPELINE II = 1
+                        SRHW_COUNT();
                         for (int l = 0; l < SRHW_LANES; l++) {
 #pragma HLS UNROLL
                             for (int s = 0; s < SRHW_SIMD; s++) {
@@ -210,7 +236,8 @@ rows_y:
                     for (int l = 0; l < SRHW_LANES; l++) {
 #pragma HLS UNROLL
                         const int o = tt * SRHW_LANES + l;
-                        if (o < cog) {
+                        if (o < cog) {  // one m_axi write per output code
+                            SRHW_COUNT();
                             const wide_t prod = wide_t(acc[l]) * wide_t(mult_buf[l][row]);
                             fm_store(arena, out, hwc(out, y, x, gi * cog + o),
                                      clamp(rshift_round(prod, shift_buf[l][row]), d[D_LO], d[D_HI]));
@@ -239,7 +266,7 @@ static int sp_conv_layer(const int32_t *d, const int32_t *wts, uint8_t *arena, i
     if (in.c > SRHW_MAX_CIN || taps_p > SRHW_MAX_TAPS || rg_p > SRHW_MAX_HID || rows_b > SRHW_MAX_ROWS ||
         rows_c > SRHW_MAX_ROWS)
         return ST_TOO_MANY_CHANNELS;
-    if (rows_b * taps_p > SRHW_T2_PER_LANE || rows_c * rg_p > SRHW_T2_PER_LANE) return ST_TOO_MANY_WEIGHTS;
+    if (rows_b * taps_p > SRHW_T2B_PER_LANE || rows_c * rg_p > SRHW_T2C_PER_LANE) return ST_TOO_MANY_WEIGHTS;
 
     // 1. ternary W_b with the scales a_j (lane = hidden channel), ternary W_c with the bias (lane = output)
 load_wb:
@@ -251,6 +278,7 @@ load_wb:
             mult_buf[l][row] = on ? blob_i32(wts, d[D_A], hj) : 0;
             for (int t = 0; t < taps_p; t++) {
 #pragma HLS PIPELINE II = 1
+                SRHW_COUNT();
                 wb_buf[l][row * taps_p + t] = (on && t < taps) ? blob_t2(wts, d[D_W], hj * taps + t) : tern_t(0);
             }
         }
@@ -264,12 +292,20 @@ load_wc:
             bias_buf[l][row] = on ? blob_i32(wts, d[D_B], oc) : 0;
             for (int j = 0; j < rg_p; j++) {
 #pragma HLS PIPELINE II = 1
+                SRHW_COUNT();
                 wc_buf[l][row * rg_p + j] = (on && j < rg) ? blob_t2(wts, d[D_WC], oc * rg + j) : tern_t(0);
             }
         }
     }
 
     // 2. per pixel and group: W_b lanes -> r multiplies -> hidden vector -> W_c lanes -> shift, clamp
+    clear_window(taps, taps_p);
+pad_h:  // hidden[rg, rg_p) stays zero for the layer (the scale step writes j < rg only)
+    for (int j = rg; j < rg_p; j++) {
+#pragma HLS PIPELINE II = 1
+        SRHW_COUNT();
+        hidden[j] = 0;
+    }
     for (int rr = 0; rr < k - 1; rr++) load_row(arena, in, rr % k, rr - p, p);
 rows_y:
     for (int y = 0; y < in.h; y++) {
@@ -278,7 +314,7 @@ rows_y:
         for (int x = 0; x < in.w; x++) {
         groups:
             for (int gi = 0; gi < g; gi++) {
-                gather_window(y, x, k, k, gi, cig, taps_p);
+                gather_window(y, x, k, k, gi, cig);
             tiles_b_:
                 for (int tt = 0; tt < tiles_b; tt++) {
                     const int row = gi * tiles_b + tt;
@@ -288,12 +324,13 @@ rows_y:
                 wb_add:
                     for (int t0 = 0; t0 < taps_p; t0 += SRHW_TSIMD) {
 #pragma HLS PIPELINE II = 1
+                        SRHW_COUNT();
                         for (int l = 0; l < SRHW_LANES; l++) {
 #pragma HLS UNROLL
-                            acc_t part = 0;  // a TSIMD-input adder tree per lane
+                            partb_t part = 0;  // a TSIMD-input adder tree per lane
                             for (int s = 0; s < SRHW_TSIMD; s++) {
 #pragma HLS UNROLL
-                                part += tern_term(wb_buf[l][row * taps_p + t0 + s], window[t0 + s]);
+                                part += tern_term(wb_buf[l][row * taps_p + t0 + s], partb_t(window[t0 + s]));
                             }
                             accb[l] += part;
                         }
@@ -302,11 +339,9 @@ rows_y:
                     for (int l = 0; l < SRHW_LANES; l++) {
 #pragma HLS UNROLL
                         const int j = tt * SRHW_LANES + l;
-                        if (j < rg) hidden[j] = accb[l] * acc_t(mult_buf[l][row]);
+                        if (j < rg) hidden[j] = hid_t(accb[l] * acc_t(mult_buf[l][row]));
                     }
                 }
-            pad_h:
-                for (int j = rg; j < rg_p; j++) hidden[j] = 0;
             tiles_c_:
                 for (int tt = 0; tt < tiles_c; tt++) {
                     const int row = gi * tiles_c + tt;
@@ -316,12 +351,13 @@ rows_y:
                 wc_add:
                     for (int j0 = 0; j0 < rg_p; j0 += SRHW_TSIMD) {
 #pragma HLS PIPELINE II = 1
+                        SRHW_COUNT();
                         for (int l = 0; l < SRHW_LANES; l++) {
 #pragma HLS UNROLL
-                            acc_t part = 0;
+                            partc_t part = 0;
                             for (int s = 0; s < SRHW_TSIMD; s++) {
 #pragma HLS UNROLL
-                                part += tern_term(wc_buf[l][row * rg_p + j0 + s], hidden[j0 + s]);
+                                part += tern_term(wc_buf[l][row * rg_p + j0 + s], partc_t(hidden[j0 + s]));
                             }
                             acc[l] += part;
                         }
@@ -329,9 +365,11 @@ rows_y:
                     for (int l = 0; l < SRHW_LANES; l++) {
 #pragma HLS UNROLL
                         const int o = tt * SRHW_LANES + l;
-                        if (o < cog)
+                        if (o < cog) {  // one m_axi write per output code
+                            SRHW_COUNT();
                             fm_store(arena, out, hwc(out, y, x, gi * cog + o),
                                      clamp(rshift_round(wide_t(acc[l]), d[D_SH]), d[D_LO], d[D_HI]));
+                        }
                     }
                 }
             }
@@ -352,6 +390,7 @@ static int add_layer(const int32_t *d, uint8_t *arena, int H, int W) {
 add:
     for (uint64_t i = 0; i < n; i++) {
 #pragma HLS PIPELINE II = 1
+SRHW_COUNT();
         const acc_t acc = acc_t(fm_load(arena, a, i)) * ma + acc_t(fm_load(arena, b, i)) * mb;
         fm_store(arena, out, i, clamp(rshift_round(wide_t(acc), d[D_SH]), d[D_LO], d[D_HI]));
     }
@@ -366,6 +405,7 @@ static int act_layer(const int32_t *d, uint8_t *arena, int H, int W) {
 act:
     for (uint64_t i = 0; i < n; i++) {
 #pragma HLS PIPELINE II = 1
+SRHW_COUNT();
         fm_store(arena, out, i, clamp(wide_t(fm_load(arena, in, i)), d[D_LO], d[D_HI]));
     }
     return ST_OK;
@@ -389,15 +429,26 @@ static int ca_layer(const int32_t *d, const int32_t *wts, uint8_t *arena, int H,
     const uint64_t pixels = uint64_t(in.h) * uint64_t(in.w);
 
     // pass 1: global sum per channel (the declared pool_bits bound a 720p LR map)
-    for (int ch = 0; ch < c; ch++) ca_sum[ch] = 0;
+clear_sum:
+    for (int ch = 0; ch < c; ch++) {
+#pragma HLS PIPELINE II = 1
+        SRHW_COUNT();
+        ca_sum[ch] = 0;
+    }
 pool:
     for (uint64_t px = 0; px < pixels; px++) {
         for (int ch = 0; ch < c; ch++) {
 #pragma HLS PIPELINE II = 1
+SRHW_COUNT();
             ca_sum[ch] += fm_load(arena, in, px * c + ch);
         }
     }
-    for (int ch = 0; ch < c; ch++) ca_pool[ch] = round_div(wide_t(ca_sum[ch]), wide_t(pixels));
+mean:
+    for (int ch = 0; ch < c; ch++) {
+#pragma HLS PIPELINE II = 1
+        SRHW_COUNT();
+        ca_pool[ch] = round_div(wide_t(ca_sum[ch]), wide_t(pixels));
+    }
 
     // the two 1x1 FCs on the pooled vector (a few hundred MACs per frame), the sigmoid table
 fc1:
@@ -405,6 +456,7 @@ fc1:
         acc_t acc = blob_i32(wts, d[D_B1], j);
         for (int ch = 0; ch < c; ch++) {
 #pragma HLS PIPELINE II = 1
+SRHW_COUNT();
             acc += blob_w8(wts, d[D_W1], j * c + ch) * ca_pool[ch];
         }
         const wide_t prod = wide_t(acc) * wide_t(blob_i32(wts, d[D_M1], j));
@@ -415,6 +467,7 @@ fc2:
         acc_t acc = blob_i32(wts, d[D_B2], ch);
         for (int j = 0; j < hid; j++) {
 #pragma HLS PIPELINE II = 1
+SRHW_COUNT();
             acc += blob_w8(wts, d[D_W2], ch * hid + j) * ca_hid[j];
         }
         const wide_t prod = wide_t(acc) * wide_t(blob_i32(wts, d[D_M2], ch));
@@ -427,6 +480,7 @@ rescale:
     for (uint64_t px = 0; px < pixels; px++) {
         for (int ch = 0; ch < c; ch++) {
 #pragma HLS PIPELINE II = 1
+SRHW_COUNT();
             const acc_t prod = acc_t(fm_load(arena, in, px * c + ch)) * acc_t(ca_att[ch]);
             fm_store(arena, out, px * c + ch, clamp(rshift_round(wide_t(prod) * d[D_MY], d[D_SH]), d[D_LO], d[D_HI]));
         }
@@ -448,6 +502,7 @@ ps:
         for (int x = 0; x < in.w; x++)
             for (int ch = 0; ch < in.c; ch++) {
 #pragma HLS PIPELINE II = 1
+SRHW_COUNT();
                 const int co = ch / (r * r), i = (ch / r) % r, j = ch % r;
                 fm_store(arena, out, hwc(out, y * r + i, x * r + j, co), fm_load(arena, in, hwc(in, y, x, ch)));
             }
@@ -464,6 +519,7 @@ cs:
     for (uint64_t px = 0; px < pixels; px++)
         for (int oc = 0; oc < out.c; oc++) {
 #pragma HLS PIPELINE II = 1
+SRHW_COUNT();
             const int ic = (oc % g) * cpg + oc / g;
             fm_store(arena, out, px * out.c + oc, fm_load(arena, in, px * in.c + ic));
         }
@@ -479,6 +535,7 @@ slice:
     for (uint64_t px = 0; px < pixels; px++)
         for (int j = 0; j < out.c; j++) {
 #pragma HLS PIPELINE II = 1
+SRHW_COUNT();
             fm_store(arena, out, px * out.c + j, fm_load(arena, in, px * in.c + d[D_CH0] + j));
         }
     return ST_OK;
@@ -494,6 +551,7 @@ place:
     for (uint64_t px = 0; px < pixels; px++)
         for (int j = 0; j < in.c; j++) {
 #pragma HLS PIPELINE II = 1
+SRHW_COUNT();
             fm_store(arena, out, px * out.c + d[D_CH0] + j * d[D_CH_STEP], fm_load(arena, in, px * in.c + j));
         }
     return ST_OK;
@@ -524,12 +582,19 @@ int srhw_engine(const int32_t *prog, int32_t n_layers, const int32_t *wts, uint8
 #pragma HLS ARRAY_PARTITION variable = bias_buf dim = 1 complete
 #pragma HLS ARRAY_PARTITION variable = mult_buf dim = 1 complete
 #pragma HLS ARRAY_PARTITION variable = shift_buf dim = 1 complete
-#pragma HLS ARRAY_PARTITION variable = w8_buf dim = 2 cyclic factor = 8
-#pragma HLS ARRAY_PARTITION variable = wb_buf dim = 2 cyclic factor = 64
-#pragma HLS ARRAY_PARTITION variable = wc_buf dim = 2 cyclic factor = 64
-#pragma HLS ARRAY_PARTITION variable = window cyclic factor = 64
-#pragma HLS ARRAY_PARTITION variable = hidden cyclic factor = 64
+    // one word per lane and cycle: SIMD int8 weights (8*SIMD bits) or TSIMD ternary codes (2*TSIMD bits)
+    SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = w8_buf dim = 2 cyclic factor = SRHW_SIMD)
+    SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = wb_buf dim = 2 cyclic factor = SRHW_TSIMD)
+    SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = wc_buf dim = 2 cyclic factor = SRHW_TSIMD)
+    SRHW_PRAGMA(HLS ARRAY_PARTITION variable = window cyclic factor = SRHW_TSIMD)
+    SRHW_PRAGMA(HLS ARRAY_PARTITION variable = hidden cyclic factor = SRHW_TSIMD)
+    SRHW_PRAGMA(HLS ARRAY_PARTITION variable = line_buf dim = 3 cyclic factor = SRHW_SIMD)
 #pragma HLS BIND_STORAGE variable = line_buf type = ram_2p impl = bram
+#pragma HLS BIND_STORAGE variable = window type = ram_2p impl = lutram
+#pragma HLS BIND_STORAGE variable = hidden type = ram_2p impl = lutram
+#pragma HLS BIND_STORAGE variable = bias_buf type = ram_1p impl = lutram
+#pragma HLS BIND_STORAGE variable = mult_buf type = ram_1p impl = lutram
+#pragma HLS BIND_STORAGE variable = shift_buf type = ram_1p impl = lutram
 layers:
     for (int i = 0; i < n_layers; i++) {
         int32_t d[SRHW_DESC_WORDS];
@@ -537,8 +602,12 @@ layers:
     fetch:
         for (int k = 0; k < SRHW_DESC_WORDS; k++) {
 #pragma HLS PIPELINE II = 1
+SRHW_COUNT();
             d[k] = prog[i * SRHW_DESC_WORDS + k];
         }
+#ifdef SRHW_COUNT_ITERS
+        const uint64_t before = srhw_iters - SRHW_DESC_WORDS;  // the fetch belongs to this descriptor
+#endif
         int st;
         switch (d[D_OP]) {
             case OP_CONV: st = conv_layer(d, wts, arena, in_h, in_w); break;
@@ -553,6 +622,9 @@ layers:
             case OP_INTERLEAVE: st = interleave_layer(d, arena, in_h, in_w); break;
             default: st = ST_BAD_OP;
         }
+#ifdef SRHW_COUNT_ITERS
+        if (i < SRHW_COUNT_LAYERS) srhw_layer_iters[i] = srhw_iters - before;
+#endif
         if (st != ST_OK) return ((i + 1) << 8) | st;
     }
     return ST_OK;

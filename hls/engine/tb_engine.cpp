@@ -1,12 +1,14 @@
 // tb_engine.cpp -- C-simulation testbench of the layer-sequential engine.
 //
-//   tb_engine program.bin weights.bin images.bin N H W outputs.bin
+//   tb_engine program.bin weights.bin images.bin N H W outputs.bin [iters.txt]
 //
 // Plays the PS's part: loads the program and the weight blob (what the driver writes to DDR),
 // copies each uint8 HWC image (N x H x W x 3, raw bytes) into the arena's input map, runs the
 // engine, and appends the output map (N x H*s x W*s x 3 codes, cast to uint8 like the golden
 // model's astype(uint8)) to outputs.bin. srhw.export.engine.run_engine_csim compares it with
 // srhw.quant.golden on every value. Exit status 0 only if every run returned ST_OK.
+// Compiled with -DSRHW_COUNT_ITERS, iters.txt receives one line per descriptor: the pipelined-loop
+// iterations of the last image's run (srhw.export.engine_cost predicts them).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,7 +19,7 @@
 // program.bin header (int32 words), written by srhw.export.engine
 enum Header {
     H_MAGIC, H_VERSION, H_DESC_WORDS, H_N_LAYERS, H_ARENA_UNITS,
-    H_IN_OFF, H_IN_C, H_IN_T, H_OUT_OFF, H_OUT_C, H_OUT_T, H_OUT_F, H_WEIGHT_WORDS,
+    H_IN_OFF, H_IN_C, H_IN_T, H_OUT_OFF, H_OUT_C, H_OUT_T, H_OUT_F, H_WEIGHT_WORDS, H_LANES, H_SIMD, H_TSIMD,
     H_WORDS = 16
 };
 static const int32_t MAGIC = 0x57485253;  // "SRHW"
@@ -46,8 +48,8 @@ static std::vector<int32_t> words(const std::vector<char> &b) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 8) {
-        std::fprintf(stderr, "usage: %s program.bin weights.bin images.bin N H W outputs.bin\n", argv[0]);
+    if (argc != 8 && argc != 9) {
+        std::fprintf(stderr, "usage: %s program.bin weights.bin images.bin N H W outputs.bin [iters.txt]\n", argv[0]);
         return 2;
     }
     const std::vector<int32_t> prog = words(read_file(argv[1]));
@@ -57,6 +59,10 @@ int main(int argc, char **argv) {
     if (prog.size() < H_WORDS || prog[H_MAGIC] != MAGIC || prog[H_DESC_WORDS] != SRHW_DESC_WORDS ||
         prog.size() != size_t(H_WORDS + prog[H_N_LAYERS] * SRHW_DESC_WORDS)) {
         std::fprintf(stderr, "tb_engine: %s is not a program for this engine\n", argv[1]);
+        return 2;
+    }
+    if (prog[H_LANES] != SRHW_LANES || prog[H_SIMD] != SRHW_SIMD || prog[H_TSIMD] != SRHW_TSIMD) {
+        std::fprintf(stderr, "tb_engine: %s is laid out for another datapath (lanes/simd/tsimd)\n", argv[1]);
         return 2;
     }
     if (int64_t(wts.size()) != prog[H_WEIGHT_WORDS] || int64_t(images.size()) != int64_t(n) * h * w * 3 ||
@@ -90,6 +96,21 @@ int main(int argc, char **argv) {
         return 2;
     }
     std::fclose(fo);
+    if (argc == 9) {
+#ifdef SRHW_COUNT_ITERS
+        FILE *fi = std::fopen(argv[8], "w");
+        if (!fi) {
+            std::fprintf(stderr, "tb_engine: cannot write %s\n", argv[8]);
+            return 2;
+        }
+        for (int i = 0; i < prog[H_N_LAYERS] && i < SRHW_COUNT_LAYERS; i++)
+            std::fprintf(fi, "%llu\n", (unsigned long long)srhw_layer_iters[i]);
+        std::fclose(fi);
+#else
+        std::fprintf(stderr, "tb_engine: iters.txt needs a build with -DSRHW_COUNT_ITERS\n");
+        return 2;
+#endif
+    }
     std::printf("tb_engine: %d images of %dx%d -> %dx%d, status OK\n", n, h, w, ho, wo);
     return 0;
 }

@@ -13,7 +13,8 @@ engine reads from DDR:
   * weights.bin: the weight blob, little-endian 32-bit words: int8 weights 4 per word, ternary codes
     16 per word (2-bit two's complement), biases/multipliers/shifts/sigmoid tables 1 per word; arrays
     shared by several nodes (ERUM's recursion) are stored once;
-  * srhw_config.h: the on-chip buffer sizes this program needs at a 1280x720 output frame.
+  * srhw_config.h: the datapath (`engine_cost.Datapath`, chosen per part by `engine_cost.datapath_for`), the
+    widths and the on-chip buffer sizes this program needs at a 1280x720 output frame.
 
 Feature maps are HWC in the arena; a map's offset is in units of H*W bytes (H x W = the LR input), so one
 program and one compile serve every input size. Arena space is reused once a map has no reader left
@@ -24,7 +25,6 @@ engine and its testbench with g++ against hls4ml's ap_types headers and compares
 """
 
 import argparse
-import re
 import subprocess
 import time
 from dataclasses import asdict, dataclass, fields
@@ -33,7 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from srhw.errors import SrhwError
+from srhw.export.engine_cost import Datapath, datapath_for
 from srhw.io import atomic_path, write_text
+from srhw.quant.fixedpoint import signed_bits
 
 ENGINE_SRC = Path(__file__).resolve().parents[2] / "hls" / "engine"
 SOURCES = ("srhw_engine.h", "srhw_engine.cpp", "tb_engine.cpp")
@@ -57,14 +59,27 @@ FRAME = (720, 1280)  # output frame the buffers are sized for (hardware.md)
 CXXFLAGS = ["-O2", "-std=c++14", "-Wno-unknown-pragmas"]
 
 
-def engine_constants() -> dict:
-    """SRHW_LANES / SRHW_SIMD / SRHW_TSIMD as written in hls/engine/srhw_engine.h (the one source)."""
-    text = (ENGINE_SRC / "srhw_engine.h").read_text()
-    out = {}
-    for name in ("LANES", "SIMD", "TSIMD"):
-        m = re.search(rf"#define SRHW_{name} (\d+)", text)
-        out[name.lower()] = int(m.group(1))
-    return out
+def datapath_for_graph(graph, part, tries: int = 8) -> Datapath:
+    """`part`'s datapath for this graph: the best of engine_cost.datapath_candidates at the program's code and
+    hidden widths (they do not depend on the datapath) whose whole engine -- datapath, declared buffers, control
+    -- fits the part's budgets (estimate.LUT_BUDGET, DSP_BUDGET, BRAM_BUDGET, FFs); if none of the first `tries`
+    does, the best candidate (the estimate then reports that the engine does not fit)."""
+    from srhw.export.engine_cost import datapath_candidates, resources
+    from srhw.export.estimate import _within
+
+    need = compile_program(graph, datapath=Datapath(1, 1, 8)).config
+    cands = datapath_candidates(part, need.lb_bits, need.h_bits)
+    for dp in cands[:tries]:
+        if _within(resources(compile_program(graph, datapath=dp).config, dp, part.family), part):
+            return dp
+    return cands[0]
+
+
+def default_datapath() -> Datapath:
+    """The datapath of the default part (xc7z020): what tests and `compile_program` use unless told."""
+    from srhw.export.parts import get_part
+
+    return datapath_for(get_part("xc7z020"))
 
 
 def ap_types_dir() -> Path:
@@ -89,9 +104,9 @@ def _round_up(a, b):
 
 @dataclass
 class EngineConfig:
-    """On-chip buffer sizes (elements) the engine is compiled with: srhw_config.h. Each field is a maximum
-    over the program's layers at a 1280x720 output; the engine returns an error status on a layer that
-    exceeds one, and `check_fits` refuses such a program up front."""
+    """On-chip buffer sizes (elements) and widths the engine is compiled with: srhw_config.h. Each field is a
+    maximum over the program's layers at a 1280x720 output; the engine returns an error status on a layer that
+    exceeds a size, and `write_project` refuses a program whose needs a given config does not cover."""
 
     max_w: int = 1  # widest map a conv runs on (line buffer columns)
     max_k: int = 1  # largest kernel side (line buffer rows)
@@ -100,9 +115,12 @@ class EngineConfig:
     max_hid: int = 1  # sum-product hidden width per group, padded to TSIMD
     max_rows: int = 1  # lane-buffer rows: groups x ceil(channels per group / LANES)
     w8_per_lane: int = 1  # int8 weights per lane
-    t2_per_lane: int = 1  # ternary codes per lane (W_b or W_c)
+    t2b_per_lane: int = 1  # ternary W_b codes per lane
+    t2c_per_lane: int = 1  # ternary W_c codes per lane
     max_c: int = 1  # channels of a channel-attention map
     max_ca_hid: int = 1  # channel-attention hidden width
+    lb_bits: int = 2  # two's-complement bits of the widest code a conv reads (line buffer, window, W_b inputs)
+    h_bits: int = 2  # bits of the widest sum-product hidden value h = accb * a (graph.json's h_bits)
 
     def union(self, other: "EngineConfig") -> "EngineConfig":
         return EngineConfig(**{f.name: max(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)})
@@ -110,9 +128,14 @@ class EngineConfig:
     def covers(self, need: "EngineConfig") -> list:
         return [f.name for f in fields(self) if getattr(need, f.name) > getattr(self, f.name)]
 
-    def header(self) -> str:
-        lines = ["// srhw_config.h -- on-chip buffer sizes (elements) for this program at a 1280x720 output frame.",
-                 "// Generated by srhw.export.engine: do not edit.", "#ifndef SRHW_CONFIG_H", "#define SRHW_CONFIG_H", ""]
+    def header(self, dp: Datapath) -> str:
+        lines = ["// srhw_config.h -- datapath, widths and on-chip buffer sizes (elements) for this program at a",
+                 "// 1280x720 output frame. Generated by srhw.export.engine: do not edit.",
+                 "#ifndef SRHW_CONFIG_H", "#define SRHW_CONFIG_H", "",
+                 f"#define SRHW_LANES {dp.lanes}  // output channels per pass (srhw.export.engine_cost.datapath_for)",
+                 f"#define SRHW_SIMD {dp.simd}  // int8 MACs per lane per cycle; channels gathered per cycle",
+                 f"#define SRHW_TSIMD {dp.tsimd}  // ternary terms per lane per cycle",
+                 f"#define SRHW_LOG2_TSIMD {dp.log2_tsimd}", ""]
         for f in fields(self):
             lines.append(f"#define SRHW_{f.name.upper()} {getattr(self, f.name)}")
         return "\n".join(lines + ["", "#endif", ""])
@@ -207,6 +230,7 @@ class Program:
     header: list  # HEADER_WORDS words
     blob: np.ndarray  # uint32 words
     config: EngineConfig  # what this program needs
+    datapath: Datapath  # the datapath its buffers are laid out for
 
     def program_bin(self) -> bytes:
         words = np.asarray(self.header + [w for d in self.descs for w in d], dtype=np.int64)
@@ -226,7 +250,7 @@ class Program:
                  f"#define SRHW_WEIGHT_WORDS {self.header[12]}",
                  f"static_assert(SRHW_DESC_WORDS == {len(FIELDS)}, \"program.h does not match srhw_engine.h\");", "",
                  f"// header: magic, version, desc words, layers, arena units, input off/c/type, output off/c/type/factor, "
-                 "weight words",
+                 "weight words, lanes, simd, tsimd",
                  f"static const int32_t srhw_program_header[{HEADER_WORDS}] = {{{head}}};", "",
                  f"static const int32_t srhw_program[SRHW_N_LAYERS][SRHW_DESC_WORDS] = {{"]
         for d, name in zip(self.descs, self.names):
@@ -266,14 +290,16 @@ def _check_shift(n, sh, limit=63):
         raise SrhwError(f"{n.name}: shift out of [0, {limit}]")
 
 
-def compile_program(graph, frame=FRAME) -> Program:
-    """The engine program of `graph` (an srhw.quant.graph.IntGraph). Raises SrhwError on what it cannot run."""
-    k = engine_constants()
-    lanes, simd, tsimd = k["lanes"], k["simd"], k["tsimd"]
+def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Program:
+    """The engine program of `graph` (an srhw.quant.graph.IntGraph) for `datapath` (default: xc7z020's).
+    Raises SrhwError on what it cannot run."""
+    dp = datapath or default_datapath()
+    lanes, simd, tsimd = dp.lanes, dp.simd, dp.tsimd
     g = graph
     if "input" not in g.tensors:
         raise SrhwError("graph has no 'input' tensor")
     chans, fac, dtype = {"input": 3}, {"input": 1}, {"input": _dtype(g.tensors["input"], where="input")}
+    codes = {"input": (g.tensors["input"].lo, g.tensors["input"].hi)}  # the range of the codes stored in each map
     if dtype["input"] != T_U8:
         raise SrhwError("the engine's input map is a uint8 image")
     last_use = {}
@@ -283,7 +309,7 @@ def compile_program(graph, frame=FRAME) -> Program:
     blob, arena = _Blob(), _Arena()
     where, size = {}, {}
     # buffers indexed SIMD/TSIMD at a time are at least that long, even when no layer uses them
-    need = EngineConfig(max_taps=tsimd, max_hid=tsimd, w8_per_lane=simd, t2_per_lane=tsimd)
+    need = EngineConfig(max_taps=tsimd, max_hid=tsimd, w8_per_lane=simd, t2b_per_lane=tsimd, t2c_per_lane=tsimd)
     ups = 1
     for n in g.nodes:
         ups *= n.attrs["r"] if n.op == "pixel_shuffle" else 1
@@ -330,7 +356,7 @@ def compile_program(graph, frame=FRAME) -> Program:
             taps_p = _round_up(kh * kw * cig, simd)
             rows = grp * _ceil_div(co // grp, lanes)
             need = need.union(EngineConfig(max_w=lr_w * fac[x], max_k=max(kh, kw), max_cin=chans[x], max_taps=taps_p,
-                                           max_rows=rows, w8_per_lane=rows * taps_p))
+                                           max_rows=rows, w8_per_lane=rows * taps_p, lb_bits=signed_bits(*codes[x])))
         elif n.op == "sp_conv":
             wb, wc = p("WB"), p("WC")
             r, cig, kk, _ = wb.shape
@@ -350,8 +376,9 @@ def compile_program(graph, frame=FRAME) -> Program:
             taps_p, rg_p = _round_up(kk * kk * cig, tsimd), _round_up(rg, tsimd)
             rows_b, rows_c = grp * _ceil_div(rg, lanes), grp * _ceil_div(co // grp, lanes)
             need = need.union(EngineConfig(max_w=lr_w * fac[x], max_k=kk, max_cin=chans[x], max_taps=taps_p,
-                                           max_hid=rg_p, max_rows=max(rows_b, rows_c),
-                                           t2_per_lane=max(rows_b * taps_p, rows_c * rg_p)))
+                                           max_hid=rg_p, max_rows=max(rows_b, rows_c), t2b_per_lane=rows_b * taps_p,
+                                           t2c_per_lane=rows_c * rg_p, lb_bits=signed_bits(*codes[x]),
+                                           h_bits=a["h_bits"]))
         elif n.op == "add":
             y = n.inputs[1]
             if chans[x] != chans[y] or fac[x] != fac[y]:
@@ -408,7 +435,8 @@ def compile_program(graph, frame=FRAME) -> Program:
         # the output map: its storage type must hold the clamp range (or the data moved into it)
         moved = [g.tensors[t] for t in n.inputs] if n.op in ("pixel_shuffle", "channel_shuffle", "slice", "concat",
                                                              "interleave") else []
-        dtype[n.name] = _dtype(spec, min([lo] + [s.lo for s in moved]), max([hi] + [s.hi for s in moved]), n.name)
+        lo_all, hi_all = min([lo, spec.lo] + [s.lo for s in moved]), max([hi, spec.hi] + [s.hi for s in moved])
+        dtype[n.name], codes[n.name] = _dtype(spec, lo_all, hi_all, n.name), (lo_all, hi_all)
         alloc(n.name)
         d.update(IN0=where[x], OUT=where[n.name], OUT_C=chans[n.name], OUT_T=dtype[n.name], LO=lo, HI=hi)
         if n.op == "add":
@@ -433,12 +461,26 @@ def compile_program(graph, frame=FRAME) -> Program:
         raise SrhwError(f"graph output {out!r} is not a 3-channel map")
     words = blob.array()
     header = [MAGIC, VERSION, len(FIELDS), len(descs), arena.peak, where["input"], 3, T_U8, where[out], 3, dtype[out],
-              fac[out], len(words), 0, 0, 0]
+              fac[out], len(words), dp.lanes, dp.simd, dp.tsimd]
     for d in descs:
         for v in d:
             if not -(1 << 31) <= v < (1 << 31):
                 raise SrhwError("a descriptor field does not fit 32 bits")
-    return Program(descs, names, header, words, need)
+    return Program(descs, names, header, words, need, dp)
+
+
+def program_cycles(prog: Program, h: int, w: int) -> list:
+    """engine_cost.descriptor_cycles of every descriptor of `prog` on an h x w LR input (its datapath)."""
+    from srhw.export.engine_cost import descriptor_cycles
+
+    return [descriptor_cycles(dict(zip(FIELDS, d)), prog.datapath, h, w) for d in prog.descs]
+
+
+def program_bytes(prog: Program, h: int, w: int) -> list:
+    """engine_cost.descriptor_bytes of every descriptor: DDR bytes read and written on an h x w LR input."""
+    from srhw.export.engine_cost import descriptor_bytes
+
+    return [descriptor_bytes(dict(zip(FIELDS, d)), h, w, TYPE_BYTES) for d in prog.descs]
 
 
 # --- the project folder ----------------------------------------------------------------------------
@@ -468,14 +510,14 @@ Generated by `srhw.export.engine` from the golden graph (`../golden/` in a `srhw
 The sources (`srhw_engine.h`, `srhw_engine.cpp`, `tb_engine.cpp`) are copies of `hls/engine/` in the srhw
 repository; `srhw_config.h`, `program.h`, `program.bin` and `weights.bin` are this graph's.
 
-- Datapath: {lanes} lanes x {simd} int8 MACs ({macs} DSP48 multipliers) or x {tsimd} ternary terms
-  ({tadds} LUT add/sub inputs) per cycle, plus {lanes} scale multipliers / requantizers.
+- Datapath (`srhw_config.h`, chosen for {part}): {lanes} lanes x {simd} int8 MACs ({macs} MAC multipliers) or
+  x {tsimd} ternary terms ({tadds} LUT add/sub inputs) per cycle, plus {lanes} scale multipliers / requantizers.
 - Program: {n} descriptors over {nodes} golden ops; arena {units} x H x W bytes; weights {wbytes:,} bytes.
 - Part {part} at {clock:g} MHz (`script.tcl`).
 
 **Not synthesised.** No vitis_hls/Vivado exists on the machines that wrote this project: the design is
 checked by g++ C-simulation only (bit-exact against the integer golden model); its resources and speed in the
-build report are the analytic estimate of `srhw.export.estimate` ("layer-sequential").
+build report are the analytic cost model of this code (`srhw.export.engine_cost`), never synthesised.
 
 C-simulation by hand (images: raw uint8, N x H x W x 3):
 
@@ -486,11 +528,15 @@ C-simulation by hand (images: raw uint8, N x H x W x 3):
 
 def write_project(graph, folder, part: str = "xc7z020", clock_mhz: float = 150.0, config: EngineConfig | None = None,
                   program: Program | None = None) -> dict:
-    """Write the engine project for `graph` into `folder`; returns a summary. `config` (buffer sizes) defaults to
-    what the program needs; a larger one lets one compile serve several programs."""
+    """Write the engine project for `graph` into `folder`; returns a summary. The datapath is `part`'s
+    (datapath_for_graph) unless `program` was compiled for another; `config` (buffer sizes) defaults to
+    what the program needs, a larger one lets one compile serve several programs."""
+
     from srhw.export.parts import get_part
 
-    prog = program or compile_program(graph)
+    pt = get_part(part)
+    prog = program or compile_program(graph, datapath=datapath_for_graph(graph, pt))
+    dp = prog.datapath
     cfg = config or prog.config
     short = cfg.covers(prog.config)
     if short:
@@ -499,21 +545,19 @@ def write_project(graph, folder, part: str = "xc7z020", clock_mhz: float = 150.0
     folder.mkdir(parents=True, exist_ok=True)
     for name in SOURCES:
         write_text(folder / name, (ENGINE_SRC / name).read_text())
-    write_text(folder / "srhw_config.h", cfg.header())
+    write_text(folder / "srhw_config.h", cfg.header(dp))
     write_text(folder / "program.h", prog.header_h())
     for name, data in (("program.bin", prog.program_bin()), ("weights.bin", prog.weights_bin())):
         with atomic_path(folder / name) as tmp:
             tmp.write_bytes(data)
-    pt = get_part(part)
-    k = engine_constants()
     write_text(folder / "script.tcl", _SCRIPT_TCL.format(part=pt.name, part_full=_full_part(pt.name), clock=clock_mhz,
                                                           period=round(1000.0 / clock_mhz, 3), top=TOP))
     write_text(folder / "README.md", _README.format(
-        spec=graph.meta.get("spec", "graph"), lanes=k["lanes"], simd=k["simd"], tsimd=k["tsimd"],
-        macs=k["lanes"] * k["simd"], tadds=k["lanes"] * k["tsimd"], n=len(prog.descs), nodes=len(graph.nodes),
+        spec=graph.meta.get("spec", "graph"), lanes=dp.lanes, simd=dp.simd, tsimd=dp.tsimd,
+        macs=dp.lanes * dp.simd, tadds=dp.lanes * dp.tsimd, n=len(prog.descs), nodes=len(graph.nodes),
         units=prog.header[4], wbytes=4 * len(prog.blob), part=pt.name, clock=clock_mhz))
     return {"descriptors": len(prog.descs), "arena_units": prog.header[4], "weight_bytes": 4 * len(prog.blob),
-            "config": asdict(cfg)}
+            "config": asdict(cfg), "datapath": dp.as_dict()}
 
 
 def _full_part(name: str) -> str:
@@ -522,21 +566,22 @@ def _full_part(name: str) -> str:
             "xczu9eg": "xczu9eg-ffvb1156-2-e", "xcku040": "xcku040-ffva1156-2-e"}.get(name, name)
 
 
-def lanes_summary() -> dict:
-    k = engine_constants()
-    return {"lanes": k["lanes"], "simd": k["simd"], "tsimd": k["tsimd"], "dsp_macs": k["lanes"] * k["simd"],
-            "dsp_scales": k["lanes"], "ternary_adds_per_cycle": k["lanes"] * k["tsimd"]}
+def lanes_summary(dp: Datapath) -> dict:
+    return {"lanes": dp.lanes, "simd": dp.simd, "tsimd": dp.tsimd, "dsp_macs": dp.lanes * dp.simd,
+            "dsp_scales": dp.lanes, "ternary_adds_per_cycle": dp.lanes * dp.tsimd}
 
 
 # --- g++ C-simulation ------------------------------------------------------------------------------
 
-def compile_testbench(project, out_bin, native: bool = False, timeout: int = 600) -> float:
+def compile_testbench(project, out_bin, native: bool = False, timeout: int = 600, count_iters: bool = False) -> float:
     """g++ the engine + testbench of a project folder into `out_bin`; returns the compile seconds.
 
     native=True compiles with -DSRHW_NATIVE_TYPES (native C types of the same values, ~20x faster C-sim;
-    see srhw_engine.h); the default checks the ap_int types vitis_hls would synthesise."""
+    see srhw_engine.h); the default checks the ap_int types vitis_hls would synthesise. count_iters=True counts the
+    pipelined-loop iterations per descriptor (-DSRHW_COUNT_ITERS, run_engine_csim's "iters")."""
     project = Path(project)
-    cmd = ["g++", *CXXFLAGS, *(["-DSRHW_NATIVE_TYPES"] if native else []), f"-I{project}", f"-I{ap_types_dir()}", str(project / "tb_engine.cpp"),
+    cmd = ["g++", *CXXFLAGS, *(["-DSRHW_NATIVE_TYPES"] if native else []),
+           *(["-DSRHW_COUNT_ITERS"] if count_iters else []), f"-I{project}", f"-I{ap_types_dir()}", str(project / "tb_engine.cpp"),
            str(project / "srhw_engine.cpp"), "-o", str(out_bin)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -547,12 +592,15 @@ def compile_testbench(project, out_bin, native: bool = False, timeout: int = 600
 
 
 def run_engine_csim(graph, images_hwc: np.ndarray, workdir, binary=None, config: EngineConfig | None = None,
-                    native: bool = False, timeout: int = 1800) -> dict:
+                    native: bool = False, timeout: int = 1800, datapath: Datapath | None = None,
+                    count_iters: bool = False) -> dict:
     """C-simulate the engine on uint8 images (N, H, W, 3); compare with srhw.quant.golden on every output value.
 
     `binary`: a tb_engine compiled with buffers covering this program (skips the compile); `native`: compile
-    with native C types instead of ap_int (compile_testbench). Returns {"checked", "mismatches", "compile_s",
-    "run_s", "golden_s", "images", "input_hw", "descriptors", "types", "outputs"}.
+    with native C types instead of ap_int (compile_testbench); `datapath`: default xc7z020's (must match `binary`'s);
+    `count_iters`: compile with -DSRHW_COUNT_ITERS and return "iters", the pipelined-loop iterations per descriptor
+    of the last image. Returns {"checked", "mismatches", "compile_s", "run_s", "golden_s", "images", "input_hw",
+    "descriptors", "types", "outputs"} (+ "iters").
     """
     from srhw.quant.golden import run_golden
 
@@ -561,18 +609,19 @@ def run_engine_csim(graph, images_hwc: np.ndarray, workdir, binary=None, config:
         raise SrhwError("engine C-sim takes uint8 images of shape (N, H, W, 3)")
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
-    prog = compile_program(graph)
+    prog = compile_program(graph, datapath=datapath)
     proj = work / "engine"
     write_project(graph, proj, config=config, program=prog)
     compile_s = 0.0
     if binary is None:
         binary = work / "tb_engine"
-        compile_s = compile_testbench(proj, binary, native)
+        compile_s = compile_testbench(proj, binary, native, count_iters=count_iters)
     n, h, w, _ = x.shape
     (work / "images.bin").write_bytes(x.tobytes())
     t0 = time.perf_counter()
     proc = subprocess.run([str(binary), str(proj / "program.bin"), str(proj / "weights.bin"), str(work / "images.bin"),
-                           str(n), str(h), str(w), str(work / "outputs.bin")], capture_output=True, text=True,
+                           str(n), str(h), str(w), str(work / "outputs.bin"),
+                           *([str(work / "iters.txt")] if count_iters else [])], capture_output=True, text=True,
                           timeout=timeout)
     run_s = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -584,9 +633,12 @@ def run_engine_csim(graph, images_hwc: np.ndarray, workdir, binary=None, config:
     golden_s = time.perf_counter() - t1
     if gold.shape != got.shape:
         raise SrhwError(f"engine output {got.shape} != golden {gold.shape}")
-    return {"checked": int(got.size), "mismatches": int((got != gold).sum()), "compile_s": compile_s, "run_s": run_s,
-            "golden_s": golden_s, "images": int(n), "input_hw": [int(h), int(w)], "descriptors": len(prog.descs),
-            "types": "native C types (-DSRHW_NATIVE_TYPES)" if native else "ap_int", "outputs": got}
+    out = {"checked": int(got.size), "mismatches": int((got != gold).sum()), "compile_s": compile_s, "run_s": run_s,
+           "golden_s": golden_s, "images": int(n), "input_hw": [int(h), int(w)], "descriptors": len(prog.descs),
+           "types": "native C types (-DSRHW_NATIVE_TYPES)" if native else "ap_int", "outputs": got}
+    if count_iters:
+        out["iters"] = [int(v) for v in (work / "iters.txt").read_text().split()]
+    return out
 
 
 def main(argv=None):
