@@ -116,16 +116,18 @@ def step_load_model(model, cfg: BuildConfig):
     return model
 
 
-def step_estimate(model, cfg: BuildConfig):
-    """Analytic per-layer cost at 720p, reuse factors, fit and roofline (raises if nothing fits)."""
+def step_estimate(graph, cfg: BuildConfig):
+    """Analytic per-layer cost at 720p, reuse factors, fit and roofline (raises if nothing fits): the dataflow
+    pipeline, and the written layer-sequential engine running this golden graph's program."""
     from srhw.export.estimate import estimate, model_layers
 
     layers = model_layers(cfg.spec, cfg.scale, **cfg.model_args)
-    cfg.report["estimate"] = estimate(cfg.spec, cfg.scale, cfg.part, cfg.clock_mhz, layers=layers, **cfg.model_args)
+    cfg.report["estimate"] = estimate(cfg.spec, cfg.scale, cfg.part, cfg.clock_mhz, layers=layers, graph=graph,
+                                      **cfg.model_args)
     write_json(cfg.tmp / "report" / "estimate.json", cfg.report["estimate"])
     e = cfg.report["estimate"]
     _say(f"estimate: {e['architecture']} fits {cfg.part.name}: {e['fits']}, {e['fps_720p']:.3g} fps at {cfg.clock_mhz:g} MHz (analytic)")
-    return model
+    return graph
 
 
 def _calibration_batches(scale: int, n: int = 4, size: int = 48):
@@ -273,10 +275,14 @@ def step_csim(graph, cfg: BuildConfig):
 def step_engine(graph, cfg: BuildConfig):
     """The layer-sequential engine project in engine/ (hls/engine/ + this graph's program); with --csim, its
     g++ C-simulation on step_csim's images, bit-exact against the golden model on every output value."""
-    from srhw.export.engine import lanes_summary, run_engine_csim, write_project
+    from srhw.export.engine import Datapath, lanes_summary, run_engine_csim, write_project
 
     info = write_project(graph, cfg.tmp / "engine", cfg.part.name, cfg.clock_mhz)
-    sec = {"dir": "engine", "architecture": "layer-sequential", "lanes": lanes_summary(),
+    dp = Datapath(**info["datapath"])
+    e = cfg.report["estimate"]
+    ls = e["chosen"] if e["architecture"] == "layer-sequential" else e["alternative"]
+    assert ls["engine"]["config"] == info["datapath"], "the estimate and engine/ must describe the same datapath"
+    sec = {"dir": "engine", "architecture": "layer-sequential", "config": dp.as_dict(), "lanes": lanes_summary(dp),
            "descriptors": info["descriptors"], "arena_bytes_per_lr_pixel": info["arena_units"],
            "weight_bytes": info["weight_bytes"], "buffers": info["config"],
            "vitis_hls": "script.tcl written; no vitis_hls/Vivado on this machine, never synthesised",
@@ -286,7 +292,7 @@ def step_engine(graph, cfg: BuildConfig):
         x = _csim_images(cfg, cfg.csim_crop)
         work = Path(tempfile.mkdtemp(prefix="engine-csim-", dir=cfg.tmp))
         try:
-            r = run_engine_csim(graph, x, work)
+            r = run_engine_csim(graph, x, work, datapath=dp)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         r.pop("outputs")
@@ -306,13 +312,13 @@ def _engine_note(rep_arch: str, eng: dict) -> str:
     checked = (f"C-simulated with g++ on this build's images, {cs['mismatches']} mismatches in {cs['checked']} output "
                "values against the golden model" if cs.get("ran") else "not C-simulated in this build (--csim)")
     ln = eng["lanes"]
-    size = (f"its datapath of {ln['lanes']} lanes x {ln['simd']} int8 MACs ({ln['dsp_macs']} DSPs) or x {ln['tsimd']} "
-            f"ternary terms ({ln['ternary_adds_per_cycle']} add/sub inputs per cycle) is one instantiation at or below "
-            "the estimate's DSP and LUT budget, set in hls/engine/srhw_engine.h")
+    size = (f"datapath {ln['lanes']} lanes x {ln['simd']} int8 MACs or x {ln['tsimd']} ternary terms per cycle, chosen "
+            "for this part and written to engine/srhw_config.h")
     if rep_arch == "layer-sequential":
         return ("engine/ is the layer-sequential engine these figures describe (HLS C++ from hls/engine/ with this "
-                f"graph's program; {checked}; never synthesised: its resources and fps above are the analytic estimate; "
-                f"{size}); "
+                f"graph's program; {size}; {checked}); the figures are the cost model OF THAT ENGINE "
+                "(srhw.export.engine_cost: its pipelined-loop cycles at II = 1, its multipliers, adder trees and "
+                "declared buffers), still analytic: never synthesised; "
                 "hls/ is the hls4ml dataflow pipeline (one block per layer), a bit-exact reference that does NOT fit "
                 "this part (see 'Other architecture')")
     return ("hls/ is the hls4ml dataflow pipeline these figures describe; engine/ is the layer-sequential engine of "
@@ -361,7 +367,7 @@ def step_report(graph, cfg: BuildConfig):
     return graph
 
 
-STEPS = [step_load_model, step_estimate, step_quantize, step_hls_project, step_engine, step_csim, step_rtl,
+STEPS = [step_load_model, step_quantize, step_estimate, step_hls_project, step_engine, step_csim, step_rtl,
          step_report]
 
 

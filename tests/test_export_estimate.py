@@ -1,13 +1,25 @@
 """Parts table and the analytic estimate (issue 5, step 1): hand-computed layers, folding, fit, roofline."""
 
 import math
+import sys
+from pathlib import Path
 
 import pytest
 
 from srhw.errors import SrhwError
+from srhw.export import engine_cost as ec
 from srhw.export import estimate as est
+from srhw.export.engine import compile_program, datapath_for_graph, program_cycles, run_engine_csim
 from srhw.export.parts import PARTS, get_part
 from srhw.profile import count_ops
+from srhw.quant import load_graph
+
+SHIPPED = Path(__file__).resolve().parents[1] / "models" / "st_bl_r_2c_out-x2.golden"
+
+
+@pytest.fixture(scope="module")
+def st_bl_graph():
+    return load_graph(SHIPPED)
 
 
 def test_parts_table_capacities():
@@ -63,8 +75,8 @@ def test_set_folding_meets_budget_and_block_limit():
     assert all(c.cycles_per_frame <= slow for c in costs)
 
 
-def test_st_bl_on_7020_falls_back_to_layer_sequential():
-    e = est.estimate("st_bl(r=2c_out)", 2, get_part("xc7z020"), clock_mhz=150)
+def test_st_bl_on_7020_falls_back_to_layer_sequential(st_bl_graph):
+    e = est.estimate("st_bl(r=2c_out)", 2, get_part("xc7z020"), clock_mhz=150, graph=st_bl_graph)
     assert e["architecture"] == "layer-sequential" and e["fits"]
     assert not e["alternative"]["fits"] and e["alternative"]["totals"]["bram"] > 140, "full-frame dataflow cannot fit (hardware.md)"
     t = e["chosen"]["totals"]
@@ -79,8 +91,70 @@ def test_st_bl_on_7020_falls_back_to_layer_sequential():
     assert len(e["ca_buffer"]) == 10 and e["ca_buffer"][0]["bytes"] == 360 * 640 * 64
 
 
-def test_impossible_fit_is_one_line_error(monkeypatch):
+def test_impossible_fit_is_one_line_error(monkeypatch, st_bl_graph):
     monkeypatch.setattr(est, "BRAM_BUDGET", 0.01)  # nothing with a line buffer fits
     with pytest.raises(SrhwError) as e:
-        est.estimate("bl", 2, get_part("xc7z020"))
+        est.estimate("st_bl(r=2c_out)", 2, get_part("xc7z020"), graph=st_bl_graph)
     assert "does not fit xc7z020" in str(e.value) and "\n" not in str(e.value)
+    with pytest.raises(SrhwError, match="golden graph"):
+        est.estimate("bl", 2, get_part("xc7z020"))
+
+
+# --- the written engine's cost model (srhw.export.engine_cost) ------------------------------------
+
+def test_datapath_per_part_respects_its_budget():
+    ctrl = 3 * ec.M_AXI_LUT + len(ec.OPS) * ec.OP_CONTROL_LUT
+    chosen = {}
+    for p in PARTS.values():
+        dp = ec.datapath_for(p)
+        c = ec.datapath_cost(dp, p.family)
+        assert c["dsp"] <= est.DSP_BUDGET * p.dsp, (p.name, dp, c)
+        assert c["adder_lut"] + ctrl <= est.LUT_BUDGET * p.lut, (p.name, dp, c)
+        assert all(math.log2(v).is_integer() for v in (dp.lanes, dp.simd, dp.tsimd))
+        chosen[p.name] = dp
+    assert chosen["xc7z020"] != chosen["xczu9eg"], "a bigger part gets a wider datapath"
+    z, u = chosen["xc7z020"], chosen["xczu9eg"]
+    assert u.lanes * u.tsimd > z.lanes * z.tsimd and u.lanes * u.simd > z.lanes * z.simd
+
+
+def test_dsp48_and_bram36_rules_by_hand():
+    assert ec.dsp48(8, 9) == 1 and ec.dsp48(48, 32) == 4  # 48x32 on 25x18: 2 x 2 tiles
+    assert ec.bram36(7692, 9) == 2  # 2Kx9 BRAM18: 4 deep -> 2 BRAM36
+    assert ec.bram36(640, 256) == 8  # 512x36: 2 deep x 8 wide = 16 BRAM18
+    assert ec.bram36(1, 1) == 1  # a partition never shares a BRAM36
+
+
+@pytest.mark.parametrize("spec,scale", [("st_bl(r=2c_out)", 2), ("st_bl(r=c_out, g=4)", 2), ("bls2", 2),
+                                        ("blrn-e(r=2)[rb]", 2), ("bl-e", 3)])
+def test_cycles_equal_the_engines_loop_iterations(spec, scale, tmp_path):
+    """The cost model counts exactly the pipelined-loop iterations a -DSRHW_COUNT_ITERS C-sim of the engine counts,
+    descriptor by descriptor (sp_conv, grouped sp_conv, conv, CA, add, slice/concat/shuffle, interleave, x3 shuffle)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_hls_engine import test_images, tiny_graph
+
+    g = tiny_graph(spec, scale)
+    h, w = 9, 11
+    r = run_engine_csim(g, test_images(h, w), tmp_path, count_iters=True)
+    assert r["mismatches"] == 0
+    prog = compile_program(g)
+    pred = [c["total"] for c in program_cycles(prog, h, w)]
+    assert r["iters"] == pred, [(n, a, b) for n, a, b in zip(prog.names, r["iters"], pred) if a != b][:5]
+
+
+def test_st_bl_engine_fits_the_7020(st_bl_graph):
+    """st_bl(r=2c_out) x2: the written engine's declared buffers, multipliers and adders fit the xc7z020."""
+    part = get_part("xc7z020")
+    ls = est.estimate_layer_sequential(st_bl_graph, part, 150, 2)
+    assert ls.fits
+    t = ls.totals
+    assert t["bram"] <= est.BRAM_BUDGET * part.bram and t["dsp"] <= part.dsp and t["lut"] <= est.LUT_BUDGET * part.lut
+    dp = ec.Datapath(**ls.engine["config"])
+    assert dp == datapath_for_graph(st_bl_graph, part)
+    res = ec.resources(compile_program(st_bl_graph, datapath=dp).config, dp, part.family)
+    assert t["bram"] == sum(m["bram36"] for m in res["breakdown"]["memories"])
+    assert t["dsp"] == sum(m["dsp"] for m in res["breakdown"]["multipliers"])
+    # the totals are the engine's loops at 720p (360 x 640 LR), one layer after the other
+    assert ls.cycles_per_frame == sum(c["total"] for c in program_cycles(compile_program(st_bl_graph, datapath=dp), 360, 640))
+    assert ls.fps_720p <= 150e6 / ls.cycles_per_frame * (1 + 1e-9)
+    sp = [l for l in ls.layers if l.kind == "sp_conv"]
+    assert sp and all(l.reuse_factor == math.ceil(l.cycles_per_pixel) for l in sp)

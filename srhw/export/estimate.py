@@ -12,8 +12,10 @@ Work per output pixel (the paper's Table 5 convention, as `srhw.profile.count_op
 Two architectures are estimated, in this order (hardware.md, "a design that fits the 7020 has to choose"):
   1. "dataflow": every layer its own block (hls4ml io_stream), line buffers and weights on chip,
      reuse factors from `SetFolding`; channel attention maps buffered off chip (see `ca_buffer`).
-  2. "layer-sequential": one shared engine (the DSPs and a LUT adder array) runs the layers one after
-     the other; feature maps go to DDR and back, weights of the running layer sit in BRAM.
+  2. "layer-sequential": the written engine of hls/engine/ runs the golden graph's program, layers one
+     after the other, feature maps through DDR: its cycles, DSPs, LUTs and BRAM are the cost model of that
+     code (srhw.export.engine_cost: datapath chosen per part, pipelined-loop iterations at II = 1,
+     multipliers, adder trees, declared buffers per partition), not a generic budget.
 The first that fits the part is reported; the other is kept in the report for comparison. A model
 that fits neither even at maximum reuse raises SrhwError.
 
@@ -208,6 +210,7 @@ class Estimate:
     fps_720p: float
     notes: list = field(default_factory=list)
     source: str = SOURCE
+    engine: dict | None = None  # layer-sequential: the written engine's datapath, buffers, resource breakdown
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -230,36 +233,61 @@ def estimate_dataflow(layers, cas, part: Part, clock_mhz: float) -> Estimate:
     return Estimate("dataflow", fits, costs, _totals(costs), cycles, ca_bytes, 1.0 / t, notes)
 
 
-def estimate_layer_sequential(layers, cas, part: Part, clock_mhz: float) -> Estimate:
-    """One engine: P_m DSP multipliers and P_a LUT adder lanes shared by all layers, maps in DDR."""
-    w = max((l.adder_bits for l in layers if l.kind == "sp"), default=ACT_BITS + 10)
-    overhead_lut, overhead_ff = 4 * PER_LAYER_LUT, 4 * PER_LAYER_FF  # engine control + DMA (assumption)
-    p_m = max(1, int(DSP_BUDGET * part.dsp))
-    has_sp = any(l.kind == "sp" for l in layers)
-    p_a = max(1, int((LUT_BUDGET * part.lut - overhead_lut) // w)) if has_sp else 0
-    # on chip: (k-1) lines of the widest layer input, double-buffered weights of the largest layer
-    lb = max(l.line_buffer_bits for l in layers)
-    wb = 2 * max(l.weight_bits for l in layers)
-    bram = math.ceil(lb / BRAM_BITS) + math.ceil(wb / BRAM_BITS)
-    costs, total_cycles, total_bytes, total_time = [], 0, 0, 0.0
-    for l in layers:
-        cpp = max(math.ceil(l.mults_per_pixel / p_m), math.ceil(l.lut_adds_per_pixel / p_a) if l.lut_adds_per_pixel else 0, 1)
-        n_in = l.pixels  # stride 1, same padding: as many input as output pixels per run
-        nbytes = (n_in * l.c_in + l.pixels * l.c_out) * ACT_BITS // 8 + l.weight_bits // 8
-        cyc = cpp * l.pixels
-        total_cycles += cyc
-        total_bytes += nbytes
-        total_time += max(cyc / (clock_mhz * 1e6), nbytes / (part.ddr_gbps * 1e9))  # DMA overlaps compute
-        costs.append(LayerCost(l.name, l.kind, l.mults_per_pixel, l.adds_per_pixel, cpp, cpp, l.pixels, cyc, 0, 0, 0, 0))
-    ca_bytes = _ca_offchip_bytes(cas)
-    total_bytes += ca_bytes
-    total_time += ca_bytes / (part.ddr_gbps * 1e9)
-    totals = {"lut": p_a * w + overhead_lut, "ff": p_a * w + overhead_ff, "dsp": p_m, "bram": bram}
-    fits = totals["bram"] <= BRAM_BUDGET * part.bram and totals["lut"] <= part.lut
-    notes = [f"shared engine: {p_m} DSP multipliers, {p_a} LUT adder lanes of {w} bits; layers run one after the other",
-             "per-layer reuse_factor = cycles per output pixel on the shared engine; per-layer resources are the engine's (not summed)",
-             f"feature maps through DDR: read input + write output + weights per layer, {part.ddr_gbps} GB/s practical (assumption)"]
-    return Estimate("layer-sequential", fits, costs, totals, total_cycles, total_bytes, 1.0 / total_time, notes)
+def _table5(d: dict) -> tuple[int, int]:
+    """(mults, adds) per output pixel of one engine descriptor in the Table 5 convention (convs only)."""
+    from srhw.export.engine_cost import OPS
+
+    cin, cout, g = d["IN0_C"], d["OUT_C"], max(d["GROUPS"], 1)
+    if d["OP"] == OPS["conv"]:
+        macs = cout * cin // g * d["KH"] * d["KW"]
+        return macs, macs
+    if d["OP"] == OPS["sp_conv"]:
+        r = d["HID"]
+        return r, r * (cin // g * d["KH"] ** 2 - 1) + cout * (r // g - 1)
+    return 0, 0
+
+
+def estimate_layer_sequential(graph, part: Part, clock_mhz: float, scale: int) -> Estimate:
+    """The written engine (hls/engine/, srhw.export.engine) running `graph`'s program at 720p on `part`.
+
+    Datapath: engine_cost.datapath_for the part at the program's widths (what `srhw build` writes to
+    engine/srhw_config.h). Cycles: engine_cost.descriptor_cycles, the iterations of the engine's pipelined
+    loops at II = 1 (a -DSRHW_COUNT_ITERS C-sim counts the same); per layer, time = max(cycles / f, DDR bytes /
+    bandwidth) (the m_axi bursts assumed to overlap the loops), layers one after the other. Resources:
+    engine_cost.resources of the declared buffers (srhw_config.h sizes) and datapath; not summed per layer."""
+    from srhw.export.engine import FIELDS, compile_program, datapath_for_graph, program_bytes, program_cycles
+    from srhw.export.engine_cost import resources
+
+    dp = datapath_for_graph(graph, part)
+    prog = compile_program(graph, datapath=dp)
+    h, w = lr_size(scale)
+    cycles, nbytes = program_cycles(prog, h, w), program_bytes(prog, h, w)
+    costs, total_cycles, total_time = [], 0, 0.0
+    for d, name, c, b in zip(prog.descs, prog.names, cycles, nbytes):
+        d = dict(zip(FIELDS, d))
+        mults, adds = _table5(d)
+        cpp = c["total"] / c["out_pixels"]
+        kind = name.split(": ", 1)[1].split(" ")[0]
+        costs.append(LayerCost(name.split(":")[0], kind, mults, adds, math.ceil(cpp), round(cpp, 3), c["out_pixels"],
+                               c["total"], 0, 0, 0, 0))
+        total_cycles += c["total"]
+        total_time += max(c["total"] / (clock_mhz * 1e6), b / (part.ddr_gbps * 1e9))
+    res = resources(prog.config, dp, part.family)
+    totals = {k: res[k] for k in ("lut", "ff", "dsp", "bram")}
+    fits = _within(totals, part)
+    mems = ", ".join(f"{m['name']} {m['bram36']}" for m in res["breakdown"]["memories"] if m["bram36"])
+    notes = [f"the written engine (engine/): {dp.lanes} lanes x {dp.simd} int8 MACs or x {dp.tsimd} ternary terms per cycle "
+             f"(engine_cost.datapath_for {part.name}); {len(prog.descs)} descriptors run one after the other",
+             "per-layer reuse_factor = ceil(cycles per output pixel), cycles_per_pixel = the engine's cycles per output "
+             "pixel: the iterations of its pipelined loops at II = 1 (assumption; pipeline fill/drain and loop entry "
+             "not counted; one m_axi beat per map element); per-layer resources are the engine's (not summed)",
+             f"DSP = the engine's multipliers at their operand widths; LUT/FF = its adder-tree inputs x width + LUTRAM "
+             f"buffers + control; BRAM36 per declared buffer partition ({mems})",
+             f"feature maps through DDR: each layer reads its input(s) and weights and writes its output, "
+             f"{part.ddr_gbps} GB/s practical (assumption); a layer takes max(compute, transfer) time"]
+    est = Estimate("layer-sequential", fits, costs, totals, total_cycles, sum(nbytes), 1.0 / total_time, notes)
+    est.engine = {"config": dp.as_dict(), "buffers": asdict(prog.config), "resources": res["breakdown"]}
+    return est
 
 
 def roofline(layers, part: Part, clock_mhz: float, offchip_bytes: int) -> dict:
@@ -289,18 +317,21 @@ def roofline(layers, part: Part, clock_mhz: float, offchip_bytes: int) -> dict:
     }
 
 
-def estimate(spec: str, scale: int, part: Part, clock_mhz: float = 150.0, layers=None, **config) -> dict:
-    """The analytic report section for `spec` x`scale` on `part`. Raises SrhwError if nothing fits."""
+def estimate(spec: str, scale: int, part: Part, clock_mhz: float = 150.0, layers=None, graph=None, **config) -> dict:
+    """The analytic report section for `spec` x`scale` on `part`; the layer-sequential architecture is the engine
+    running `graph` (the golden srhw.quant graph; required for it). Raises SrhwError if nothing fits."""
     layers = layers if layers is not None else model_layers(spec, scale, **config)
     cas = ca_maps(spec, scale, **config)
     df = estimate_dataflow(layers, cas, part, clock_mhz)
-    ls = estimate_layer_sequential(layers, cas, part, clock_mhz)
+    if graph is None:
+        raise SrhwError("the layer-sequential estimate needs the golden graph (srhw.quant) of the model")
+    ls = estimate_layer_sequential(graph, part, clock_mhz, scale)
     chosen = df if df.fits else ls if ls.fits else None
     if chosen is None:
         t = df.totals
         raise SrhwError(f"{spec} x{scale} does not fit {part.name} even at maximum reuse: dataflow needs "
                         f"{t['bram']} BRAM36/{t['lut']} LUT/{t['dsp']} DSP, the layer-sequential engine "
-                        f"{ls.totals['bram']} BRAM36 (capacity {part.bram} BRAM36, {part.lut} LUT, {part.dsp} DSP)")
+                        f"{ls.totals['bram']} BRAM36/{ls.totals['lut']} LUT/{ls.totals['dsp']} DSP (capacity {part.bram} BRAM36, {part.lut} LUT, {part.dsp} DSP)")
     roof = roofline(layers, part, clock_mhz, chosen.offchip_bytes_per_frame)
     ca_cost = [{**c, "bytes": c["bits"] // 8, "bram36_if_on_chip": math.ceil(c["bits"] / BRAM_BITS)} for c in cas]
     return {
