@@ -85,7 +85,8 @@ def sp_nodes(graph, layers=None) -> list:
         unknown = [l for l in layers if l not in names]
         if unknown:
             raise ValueError(f"no sp_conv node {unknown[0]!r} in the graph (have {', '.join(sorted(names))})")
-        nodes = [n for n in nodes if n.name in set(layers)]
+        by = {n.name: n for n in nodes}
+        nodes = [by[l] for l in dict.fromkeys(layers)]  # the caller's order
     return nodes
 
 
@@ -94,8 +95,8 @@ AUTO_VERILATOR_NNZ = 5_000  # sim="auto": Verilator (-O0 build, ~45 s) above thi
 
 
 def trained_matrices(graph, max_nnz: int = MAX_NNZ, layers=None, roles=("WB", "WC")) -> list[TrainedMatrix]:
-    """W_b and W_c of every sp_conv node (groups 1), in graph order; a matrix with more than max_nnz
-    nonzeros as ceil(nnz / max_nnz) row blocks of equal height."""
+    """W_b and W_c of every sp_conv node (groups 1), in graph order (or the order of `layers`); a matrix
+    with more than max_nnz nonzeros as ceil(nnz / max_nnz) row blocks of equal height."""
     if max_nnz < 1:
         raise ValueError(f"max_nnz must be >= 1, got {max_nnz}")
     out = []

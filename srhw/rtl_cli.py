@@ -80,13 +80,14 @@ def add_arguments(parser):
                         "icarus needs ~6 min there), else icarus)")
     p.add_argument("--samples", type=int, default=10_000, help="random vectors per matrix (after the corner vectors)")
     p.add_argument("--seed", type=int, default=1, help="base seed; each matrix' seed is derived from it and its name")
-    p.add_argument("--layers", help="comma-separated sp_conv node names (default: all)")
+    p.add_argument("--layers", help="comma-separated sp_conv node names, processed in this order (default: all, graph order)")
     p.add_argument("--roles", default="WB,WC", help="WB, WC or both (default WB,WC)")
     p.add_argument("--max-nnz", type=int, default=50_000,
                    help="verify a matrix with more nonzeros as ceil(nnz/max) row blocks (default 50000, ~128x576 at 2/3)")
     p.add_argument("--no-yosys", action="store_true", help="skip the Yosys cell counts")
     p.add_argument("--no-sim", action="store_true", help="skip the cocotb benches of the trees")
-    p.add_argument("--resume", action="store_true", help="keep passing rows of an existing --out with the same weights and settings")
+    p.add_argument("--resume", action="store_true",
+                   help="keep passing rows of an existing --out with the same weights and settings (also of layers not in --layers)")
     p.add_argument("--sp-layers", default="",
                    help="comma-separated sp_conv nodes to check as SP layers on real feature maps (default: none)")
     p.add_argument("--sp-image", help="LR image for the feature maps (default: the first Set5 LR image of the scale)")
@@ -452,6 +453,7 @@ def run_verify_trained(args) -> int:
 
     try:
         mats = trained_matrices(graph, args.max_nnz, layers, roles)
+        order = {m.name: i for i, m in enumerate(trained_matrices(graph, args.max_nnz))}
         sp = sp_nodes(graph, sp_layers) if sp_layers else []
     except ValueError as e:
         raise SrhwError(str(e)) from None
@@ -478,9 +480,18 @@ def run_verify_trained(args) -> int:
         "matrices": [], "summary": {}, "sp_layers": [],
     }
 
+    # --resume keeps every passing old row (also of layers not selected now) until it is redone.
+    done, done_sp = [], []  # this run's rows, verified or kept
+    n_sp = len({*old_sp, *(n.name for n in sp)})
+
     def save():
+        names = {r["matrix"] for r in done}
+        pending = [r for name, r in old.items() if name not in names and name in order]
+        report["matrices"] = sorted(done + pending, key=lambda r: order[r["matrix"]])
+        layers_done = {r["layer"] for r in done_sp}
+        report["sp_layers"] = done_sp + [r for name, r in old_sp.items() if name not in layers_done]
         report["summary"] = summarize(report["matrices"])
-        report["complete"] = len(report["matrices"]) == len(mats) and len(report["sp_layers"]) == len(sp)
+        report["complete"] = len(report["matrices"]) == len(order) and len(report["sp_layers"]) == n_sp > 0
         if report["sp_layers"]:
             report["summary"]["sp_layers_ok"] = all(r["ok"] for r in report["sp_layers"])
         try:
@@ -502,7 +513,7 @@ def run_verify_trained(args) -> int:
                 fold = folds.get(node.name) or _default_fold(graph, node)
                 prev = old_sp.get(node.name)
                 if prev and (prev["fold"], prev["image"], prev["crop_lr"]) == (list(fold), img_path.name, list(img.shape[:2])):
-                    report["sp_layers"].append(prev)
+                    done_sp.append(prev)
                     print(f"SP layer {node.name}: kept from {out}")
                     continue
                 d = work / f"sp_{node.name}"
@@ -515,7 +526,7 @@ def run_verify_trained(args) -> int:
                     raise SrhwError(f"SP layer {node.name}: {e}") from None
                 if not args.keep:
                     shutil.rmtree(d, ignore_errors=True)
-                report["sp_layers"].append(row)
+                done_sp.append(row)
                 save()
                 print(f"SP layer {node.name} on {row['map'][0]}x{row['map'][1]} real map ({img_path.name}), fold "
                       f"{fold[0]}x{fold[1]}: $mul cells {row.get('yosys', {}).get('$mul', '-')}, {row['muls_per_pixel']} "
@@ -525,7 +536,7 @@ def run_verify_trained(args) -> int:
         for i, mat in enumerate(mats):
             prev = old.get(mat.name)
             if prev and prev.get("weights_sha256") == mat.sha256:
-                report["matrices"].append(prev)
+                done.append(prev)
                 print(f"[{i + 1}/{len(mats)}] {mat.name}: kept from {out}")
                 continue
             d = work / mat.name.replace("[", "_").replace(":", "_").replace("]", "")
@@ -536,7 +547,7 @@ def run_verify_trained(args) -> int:
                 raise SrhwError(f"{mat.name}: {str(e).splitlines()[0]}") from None
             if not args.keep:
                 shutil.rmtree(d, ignore_errors=True)
-            report["matrices"].append(row)
+            done.append(row)
             save()
             sim = row.get("sim") or {}
             print(f"[{i + 1}/{len(mats)}] {mat.name} {row['shape'][0]}x{row['shape'][1]} in_bits {row['in_bits']}: "

@@ -168,6 +168,21 @@ def test_cli_tail_counts_only(tmp_path, capsys):
     assert wb["shape"] == [6, 576] and wb["reduction"] >= MIN_REDUCTION and wb["ok"]
 
 
+def test_cli_resume_keeps_rows_of_other_layers(tmp_path, capsys):
+    """A sweep in parts: --resume keeps the passing rows of layers not selected now, and reuses selected ones."""
+    out = tmp_path / "r.json"
+    base = ["rtl", "verify-trained", "--graph", str(GRAPH), "--out", str(out), "--no-sim", "--no-yosys"]
+    assert srhw_main(base + ["--layers", "tail"]) == 0
+    first = json.loads(out.read_text())["matrices"]
+    assert srhw_main(base + ["--layers", "head,tail", "--resume"]) == 0
+    assert "tail.WB: kept" in capsys.readouterr().out
+    rep = json.loads(out.read_text())
+    assert [r["matrix"] for r in rep["matrices"]] == ["head.WB", "head.WC", "tail.WB", "tail.WC"]  # graph order
+    assert rep["matrices"][2:] == first and not rep["complete"]
+    assert srhw_main(base + ["--layers", "head", "--resume"]) == 0
+    assert [r["matrix"] for r in json.loads(out.read_text())["matrices"]] == ["head.WB", "head.WC", "tail.WB", "tail.WC"]
+
+
 @pytest.mark.slow
 def test_full_trained_sweep(tmp_path):
     """Every sp_conv W_b / W_c of the trained checkpoint (10,000 random vectors each) and the SP layers
