@@ -131,21 +131,25 @@ def step_estimate(graph, cfg: BuildConfig):
 
 
 def _calibration_batches(scale: int, n: int = 4, size: int = 48):
-    """LR training crops for PTQ: T91 HR images bicubic-downscaled (training data, never the test sets)."""
+    """LR training crops for PTQ: the first n T91 HR images large enough for a size x scale crop, bicubic-downscaled
+    (training data, never the test sets)."""
     import torch
 
     from srhw.data import default_data_dir
     from srhw.data.folders import read_image, to_rgb
     from srhw.data.imresize import imresize
 
-    files = sorted((default_data_dir() / "T91" / "HR").glob("*"))[:n]
-    if not files:
-        raise SrhwError(f"no T91 images under {default_data_dir()} for calibration")
     out = []
-    for f in files:
+    for f in sorted((default_data_dir() / "T91" / "HR").glob("*")):
+        if len(out) == n:
+            break
         hr = to_rgb(read_image(f))
+        if min(hr.shape[:2]) < size * scale:  # too small for a full crop at this scale (some T91 images at x4)
+            continue
         lr = imresize(hr[: size * scale, : size * scale], 1 / scale)
         out.append(torch.from_numpy(np.ascontiguousarray(lr)).permute(2, 0, 1)[None].float())
+    if not out:
+        raise SrhwError(f"no T91 image of at least {size * scale} px under {default_data_dir()} for calibration")
     return [torch.cat(out)]
 
 
@@ -161,7 +165,7 @@ def step_quantize(model, cfg: BuildConfig):
         source = f"the checkpoint's integer graph ({cfg.report['weights']['quant']}, from srhw quantize)"
     else:
         graph = quantize(model, _calibration_batches(cfg.scale)).export({"spec": cfg.spec, "scale": cfg.scale})
-        source = "INT8 PTQ here: T91 HR[:4], 48x48 LR crops, bicubic"
+        source = "INT8 PTQ here: the first 4 T91 HR images with room for a 48x48 LR crop, bicubic"
     graph.save(cfg.tmp / "golden")
     cfg.report["golden"] = {"nodes": len(graph.nodes), "dir": "golden", "calibration": source}
     _say(f"golden graph: {len(graph.nodes)} integer ops")
