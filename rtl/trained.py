@@ -259,11 +259,7 @@ def golden_env(graph, image_hwc: np.ndarray) -> dict:
     """Run the golden executor node by node on one uint8 (H, W, 3) image; return every node's output."""
     from srhw.quant.golden import Golden
 
-    gold = Golden(graph)
-    env = {"input": image_hwc.transpose(2, 0, 1)[None].astype(np.int64)}
-    for n in graph.nodes:
-        env[n.name] = gold.run_node(n, [env[i] for i in n.inputs])
-    return env
+    return Golden(graph).run_all(image_hwc.transpose(2, 0, 1)[None])
 
 
 def sp_layer_of(graph, node, height: int, width: int, fold=(1, 1)):

@@ -13,6 +13,7 @@ from amaranth.sim import Simulator
 from rtl.adder_tree import to_verilog
 from rtl.golden import im2col3x3, pack, random_ternary, sp_layer_ref, unpack
 from rtl.sp_layer import SPLayer, SPLayerConfig, frame_cycles
+from rtl.trained import sp_layer_of
 
 SEED = int(os.environ.get("SEED", "1"))
 
@@ -132,23 +133,7 @@ def tiny_graph():
             mod.freeze()
     g = quantize(model, [torch.rand(2, 3, 12, 12) * 255]).export({"spec": "st_bl(r=2c_out)", "scale": 2})
     img = np.random.default_rng(0).integers(0, 256, (1, 3, 6, 7)).astype(np.uint8)
-    gold = Golden(g)
-    env = {"input": img.astype(np.int64)}
-    for n in g.nodes:
-        env[n.name] = gold.run_node(n, [env[i] for i in n.inputs])
-    return g, env
-
-
-def layer_from_node(graph, node, height, width, fold=(1, 1)):
-    """SPLayer of one sp_conv node of an IntGraph (groups 1, 3x3)."""
-    a = node.attrs
-    if a["groups"] != 1 or a["k"] != 3:
-        raise ValueError("only groups=1 3x3 sp_conv nodes")
-    t = graph.tensors[node.inputs[0]]
-    cfg = SPLayerConfig(width=width, height=height, in_bits=t.bits + (0 if t.signed else 1),
-                        lo=a["out_lo"], hi=a["out_hi"], fold_r=fold[0], fold_n=fold[1])
-    return SPLayer(graph.param(node, "WB"), graph.param(node, "A"), graph.param(node, "WC")[:, :, 0, 0],
-                   graph.param(node, "B"), a["SH"], cfg)
+    return g, Golden(g).run_all(img)
 
 
 @pytest.mark.parametrize("name,fold", [("head", (1, 1)), ("body_0_body_0_body_2", (8, 4)), ("tail", (3, 2))])
@@ -158,7 +143,7 @@ def test_sp_layer_bitexact_vs_quant_golden(tiny_graph, name, fold):
     node = next(n for n in g.nodes if n.name == name)
     x = env[node.inputs[0]][0].transpose(1, 2, 0)  # (H, W, C)
     y = env[node.name][0].transpose(1, 2, 0)
-    dut = layer_from_node(g, node, x.shape[0], x.shape[1], fold)
+    dut = sp_layer_of(g, node, x.shape[0], x.shape[1], fold)
     got, _, _ = simulate(dut, [x], valid_prob=0.8, seed=SEED)
     assert np.array_equal(got.reshape(y.shape), y), f"{name}: RTL != srhw.quant golden"
     assert len(np.unique(y)) > 3, "degenerate feature map"

@@ -89,11 +89,15 @@ class Golden:
         x = image.transpose(2, 0, 1)[None] if hwc else image
         if x.dtype != np.uint8:
             raise TypeError("the golden model takes uint8 images")
+        y = self.run_all(x)[self.g.output].astype(np.uint8)
+        return y[0].transpose(1, 2, 0) if hwc else y
+
+    def run_all(self, x: np.ndarray) -> dict:
+        """Every tensor of the graph for one uint8 batch (B, 3, h, w): {"input": ..., node name: output}."""
         env = {"input": x.astype(np.int64)}
         for n in self.g.nodes:
             env[n.name] = self.run_node(n, [env[i] for i in n.inputs])
-        y = env[self.g.output].astype(np.uint8)
-        return y[0].transpose(1, 2, 0) if hwc else y
+        return env
 
     def run_node(self, n, xs):
         g, a = self.g, n.attrs
