@@ -82,14 +82,11 @@ def step_load_model(model, cfg: BuildConfig):
     import torch
 
     from srhw.checkpoint import check_state_dict, load_checkpoint
-    from srhw.models import build, canonical
+    from srhw.models import build, canonical, freeze_all
 
     if cfg.random_weights:
         torch.manual_seed(0)
-        model = build(cfg.spec, cfg.scale, **cfg.model_args)
-        for m in model.modules():
-            if hasattr(m, "freeze"):
-                m.freeze()  # ternary codes of the random weights
+        model = freeze_all(build(cfg.spec, cfg.scale, **cfg.model_args))  # ternary codes of the random weights
         cfg.report["weights"] = {"source": "random (smoke build; --random-weights)", "seed": 0}
         return model
     sd, meta = load_checkpoint(cfg.checkpoint)
@@ -106,9 +103,7 @@ def step_load_model(model, cfg: BuildConfig):
     cfg.model_args = dict(meta.get("model_args") or {})
     model = build(cfg.spec, cfg.scale, **cfg.model_args)
     if any(k.endswith("frozen_b") for k in sd):  # ternary st_bl: buffers exist once frozen
-        for m in model.modules():
-            if hasattr(m, "freeze"):
-                m.freeze()
+        freeze_all(model)
     check_state_dict(model, sd, want, cfg.scale)
     model.load_state_dict(sd)
     cfg.report["weights"] = {"source": "checkpoint", "checkpoint": cfg.checkpoint.name, "model_args": cfg.model_args,

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from srhw.checkpoint import save_checkpoint
-from srhw.models import build
+from srhw.models import build, freeze_all
 
 TINY = {"num_feat": 16, "num_group": 1, "num_block": 1}  # CA needs num_feat >= 16 (reduction 16)
 
@@ -21,10 +21,7 @@ def run_cli(*args, cwd=None, timeout=600):
 
 def tiny_checkpoint(folder: Path, spec="st_bl(r=2c_out)", seed=0) -> Path:
     torch.manual_seed(seed)
-    m = build(spec, 2, **TINY)
-    for mod in m.modules():
-        if hasattr(mod, "freeze"):
-            mod.freeze()
+    m = freeze_all(build(spec, 2, **TINY))
     return save_checkpoint(folder / f"tiny-{seed}.safetensors", m, {"spec": spec, "scale": 2, "model_args": TINY})
 
 

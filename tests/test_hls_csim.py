@@ -7,7 +7,7 @@ import torch
 from srhw.errors import SrhwError
 from srhw.export.hls import hls_config, run_csim
 from srhw.export.qkeras import to_qkeras
-from srhw.models import build
+from srhw.models import build, freeze_all
 from srhw.quant import quantize
 
 TINY = {"num_feat": 16, "num_group": 1, "num_block": 1}
@@ -15,10 +15,7 @@ TINY = {"num_feat": 16, "num_group": 1, "num_block": 1}
 
 def golden_graph(spec, seed=0):
     torch.manual_seed(seed)
-    m = build(spec, 2, **TINY)
-    for mod in m.modules():
-        if hasattr(mod, "freeze"):
-            mod.freeze()
+    m = freeze_all(build(spec, 2, **TINY))
     return quantize(m, [torch.rand(2, 3, 12, 12) * 255]).export()
 
 

@@ -16,7 +16,7 @@ import torch
 from srhw.errors import SrhwError
 from srhw.export.engine import (ENGINE_SRC, FIELDS, OPS, EngineConfig, compile_program, compile_testbench,
                                 run_engine_csim, write_project)
-from srhw.models import build
+from srhw.models import build, freeze_all
 from srhw.quant import load_graph, quantize
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
@@ -39,10 +39,7 @@ SHIPPED = Path(__file__).resolve().parents[1] / "models"
 
 def tiny_graph(spec, scale, seed=0):
     torch.manual_seed(seed)
-    m = build(spec, scale, **TINY)
-    for mod in m.modules():
-        if hasattr(mod, "freeze"):
-            mod.freeze()
+    m = freeze_all(build(spec, scale, **TINY))
     return quantize(m, [torch.rand(2, 3, 12, 12) * 255]).export({"spec": spec, "scale": scale})
 
 

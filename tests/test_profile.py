@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 
-from srhw.models import SumProductConv2d, build
+from srhw.models import build, freeze_all
 from srhw.profile import count_mult_adds, count_ops, count_params, lr_size, profile_table, table5_row, tradeoff
 from srhw.profile.paper import TABLE1, TABLE2, TABLE5
 
@@ -143,10 +143,7 @@ def test_cli_bad_input_one_line_exit_2(args, tmp_path):
 def test_cli_sparse_counts_from_checkpoint(tmp_path):
     from srhw.checkpoint import save_checkpoint
     torch.manual_seed(0)
-    model = build("st_bl(r=c_out)", 2)
-    for m in model.modules():
-        if isinstance(m, SumProductConv2d):
-            m.freeze()
+    model = freeze_all(build("st_bl(r=c_out)", 2))
     ckpt = save_checkpoint(tmp_path / "st.safetensors", model, {"spec": "st_bl(r=c_out)", "scale": 2, "quant": "ternary"})
     out = run_cli("profile", "--model", "st_bl", "--r", "c_out", "--scale", "2", "--checkpoint", str(ckpt), "--json")
     assert out.returncode == 0, out.stderr

@@ -51,12 +51,9 @@ def test_sparse_counts_equal_profiler_sparse():
     """naive (zero-pruned) counts from a model's frozen codes == count_ops(sparse=True)."""
     import torch
 
-    from srhw.models import build
+    from srhw.models import build, freeze_all
     torch.manual_seed(0)
-    model = build("st_bl(r=2c_out)", 2, num_feat=16, num_group=1, num_block=1)
-    for mod in model.modules():
-        if hasattr(mod, "freeze"):
-            mod.freeze()
+    model = freeze_all(build("st_bl(r=2c_out)", 2, num_feat=16, num_group=1, num_block=1))
     cfg = dict(num_feat=16, num_group=1, num_block=1)
     nc = network_counts("st_bl(r=2c_out)", 2, model=model, cse=False, **cfg)
     # count_ops(sparse=True) builds the default-size meta model: compare the per-layer sums by hand

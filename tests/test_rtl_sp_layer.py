@@ -123,14 +123,11 @@ def tiny_graph():
     """A tiny st_bl(r=2c_out) x2 with random frozen ternary weights, PTQ-quantized by srhw.quant."""
     import torch
 
-    from srhw.models import build
+    from srhw.models import build, freeze_all
     from srhw.quant import Golden, quantize
 
     torch.manual_seed(0)
-    model = build("st_bl(r=2c_out)", 2, num_feat=16, num_group=1, num_block=1)
-    for mod in model.modules():
-        if hasattr(mod, "freeze"):
-            mod.freeze()
+    model = freeze_all(build("st_bl(r=2c_out)", 2, num_feat=16, num_group=1, num_block=1))
     g = quantize(model, [torch.rand(2, 3, 12, 12) * 255]).export({"spec": "st_bl(r=2c_out)", "scale": 2})
     img = np.random.default_rng(0).integers(0, 256, (1, 3, 6, 7)).astype(np.uint8)
     return g, Golden(g).run_all(img)

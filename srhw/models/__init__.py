@@ -5,7 +5,7 @@
 """
 
 from srhw.models.spec import PLACEMENTS, Spec, parse
-from srhw.models.sum_product import SumProductConv2d
+from srhw.models.sum_product import SumProductConv2d, freeze_all
 from srhw.models.zoo import SCALES, build, canonical, list_models, resolve
 
-__all__ = ["build", "canonical", "list_models", "parse", "resolve", "Spec", "PLACEMENTS", "SCALES", "SumProductConv2d"]
+__all__ = ["build", "canonical", "list_models", "parse", "resolve", "Spec", "PLACEMENTS", "SCALES", "SumProductConv2d", "freeze_all"]

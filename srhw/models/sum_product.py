@@ -153,3 +153,11 @@ class SumProductConv2d(nn.Module):
 
     def extra_repr(self):
         return f"{self.in_ch}, {self.out_ch}, kernel_size={self.kernel_size}, r={self.r}, groups={self.groups}, mode={self.mode}"
+
+
+def freeze_all(model: torch.nn.Module) -> torch.nn.Module:
+    """`freeze()` every sum-product conv of `model` (fix its current ternary codes); returns `model`."""
+    for m in model.modules():
+        if isinstance(m, SumProductConv2d):
+            m.freeze()
+    return model

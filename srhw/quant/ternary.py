@@ -28,7 +28,7 @@ from safetensors.torch import save_file
 from srhw.checkpoint import save_checkpoint
 from srhw.errors import SrhwError
 from srhw.io import atomic_path, write_json
-from srhw.models.sum_product import SumProductConv2d
+from srhw.models.sum_product import SumProductConv2d, freeze_all
 from srhw.quant.config import QuantConfig
 from srhw.quant.int8 import load_float_model, widths_summary
 from srhw.quant.ptq import quantize
@@ -135,8 +135,7 @@ def run_ternary(spec, scale, checkpoint, data_dir, out_tmp: Path, stages: dict, 
         set_mode(model, "ternary")
         log(f"stage ternary: {stages['ternary'].total} iterations at lr {stages['ternary'].lr}")
         report["stages"]["ternary"] = finetune(model, params, dataset, stages["ternary"], log)
-        for _, m in sp_layers(model):
-            m.freeze()
+        freeze_all(model)
     log(f"stage frozen: {stages['frozen'].total} iterations at lr {stages['frozen'].lr}")
     report["stages"]["frozen"] = finetune(model, params, dataset, stages["frozen"], log)
     model.eval()
