@@ -48,7 +48,7 @@ def test_int8_cli_writes_checkpoint_and_golden(tmp_path):
     assert (out / "model.tflite").stat().st_size > 0
     # the .tflite comes from the checkpoint retrained under TFLite's scheme: a float zoo checkpoint of its own
     tsd, tmeta = load_checkpoint(out / "tflite_qat.safetensors")
-    assert tmeta["quant"] is None and tmeta["qat"]["scheme"] == "tflite" and tmeta["qat"]["iters"] == 3
+    assert tmeta["quant"] is None and tmeta["qat"]["scheme"] == "tflite" and tmeta["qat"]["iters"] == tmeta["step"] == 3
     source, _ = load_checkpoint(ck)
     assert tsd.keys() == source.keys() and any(not torch.equal(tsd[k], source[k]) for k in tsd)
     sd, meta = load_checkpoint(out / "model.safetensors")

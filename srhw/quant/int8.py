@@ -16,7 +16,6 @@ Output folder:
     report.json                      PTQ/QAT losses, timings, accumulator widths
 """
 
-import copy
 from dataclasses import asdict
 from pathlib import Path
 
@@ -69,31 +68,37 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     cfg = cfg or QuantConfig()
     model, meta = load_float_model(checkpoint, spec, scale)
     spec, scale = model.spec, model.scale
-    source = copy.deepcopy(model) if tflite else None  # the TFLite branch retrains from the checkpoint, not from our QAT
+    args = meta.get("model_args") or {}
     dataset = patch_dataset(data_dir, train_set, scale, patch=stage.patch, seed=stage.seed)
     calib = calibration_batches(dataset, cfg.calib_batches)
+    side = {"spec": spec, "scale": scale, "model_args": args, "data": train_set, "metrics": {},
+            "source_checkpoint": str(checkpoint)}
+    report = {"spec": spec, "scale": scale, "source": str(checkpoint)}
+    if tflite:  # first, from the checkpoint's weights (tflite_qat trains a copy; our QAT below trains `model`)
+        report["tflite"] = _tflite_export(model, dataset, calib, stage if tflite is True else tflite, side, out_tmp,
+                                          checkpoint, log)
     qnet = quantize(model, calib, cfg)
     log(f"calibrated {spec} x{scale} on {len(calib)} batches of {train_set} patches; QAT {stage.total} iterations")
-    report = {"spec": spec, "scale": scale, "source": str(checkpoint), "qat": finetune(qnet, model.parameters(), dataset, stage, log)}
-    args = meta.get("model_args") or {}
+    report["qat"] = finetune(qnet, model.parameters(), dataset, stage, log)
     graph = qnet.export({"spec": spec, "scale": scale, "model_args": args, "quant": "int8"})
     graph.save(out_tmp / "golden")
     report["widths"] = widths_summary(graph)
-    side = {"spec": spec, "scale": scale, "model_args": args, "quant": "int8", "step": report["qat"]["iters"],
-            "data": train_set, "metrics": {}, "golden": "golden", "quant_config": asdict(cfg),
-            "qat": {"lr": stage.lr, "iters": stage.total}, "source_checkpoint": str(checkpoint)}
-    save_checkpoint(out_tmp / "model.safetensors", model, side)
-    if tflite:
-        from srhw.export.tflite import convert_to_tflite
-        from srhw.quant.tflite_qat import tflite_qat
-
-        tstage = stage if tflite is True else tflite
-        log(f"TFLite-scheme QAT from {checkpoint}: {tstage.total} iterations")
-        retrained, record = tflite_qat(source, dataset, tstage, log)
-        save_checkpoint(out_tmp / "tflite_qat.safetensors", retrained,
-                        {**side, "quant": None, "golden": None, "quant_config": None,
-                         "qat": {"lr": tstage.lr, "iters": tstage.total, "scheme": "tflite"}})
-        report["tflite"] = {**convert_to_tflite(retrained, calib, out_tmp / "model.tflite"), "qat": record,
-                            "float_weights": "tflite_qat.safetensors"}
+    save_checkpoint(out_tmp / "model.safetensors", model,
+                    {**side, "quant": "int8", "step": report["qat"]["iters"], "golden": "golden",
+                     "quant_config": asdict(cfg), "qat": {"lr": stage.lr, "iters": stage.total}})
     write_json(out_tmp / "report.json", report)
     return report
+
+
+def _tflite_export(model, dataset, calib, tstage: StageConfig, side: dict, out_tmp: Path, checkpoint, log) -> dict:
+    """model.tflite from a copy of `model` retrained under TFLite's scheme, and those float weights."""
+    from srhw.export.tflite import convert_to_tflite
+    from srhw.quant.tflite_qat import tflite_qat
+
+    log(f"TFLite-scheme QAT from {checkpoint}: {tstage.total} iterations")
+    retrained, record = tflite_qat(model, dataset, tstage, log)
+    save_checkpoint(out_tmp / "tflite_qat.safetensors", retrained,
+                    {**side, "quant": None, "step": tstage.total,
+                     "qat": {"lr": tstage.lr, "iters": tstage.total, "scheme": "tflite"}})
+    return {**convert_to_tflite(retrained, calib, out_tmp / "model.tflite"), "qat": record,
+            "float_weights": "tflite_qat.safetensors"}
