@@ -12,7 +12,8 @@ bit-identical (weights, optimizer, log) to an uninterrupted run on CPU (tests/te
 
 DDP: when WORLD_SIZE is set (torchrun), the model is wrapped in DistributedDataParallel (gloo on CPU,
 nccl on GPU), each rank draws its own disjoint patches (global batch = batch * world_size), and only
-rank 0 writes files. This path is not covered by the tests.
+rank 0 writes files. tests/test_train_ddp.py (slow) runs two gloo ranks through torchrun on CPU and
+checks they end at the weights of one process with the same global batch.
 """
 
 import csv
