@@ -1,7 +1,39 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and the CI rule for the benchmark data.
+
+Under `CI=true` a missing data folder fails the run instead of skipping the tests that need it: a CI without
+data must not pass green. Locally (CI unset) those tests skip with a reason naming the folder.
+"""
+
+import os
 
 import pytest
 import torch
+
+from srhw.data import default_data_dir
+
+# Skip reasons of tests that need ../shared/data (or $SRHW_DATA); under CI they are failures.
+DATA_SKIP_WORDS = ("SRHW_DATA", "shared/data", "Set5 LR images not found", "benchmark data not found")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def pytest_sessionstart(session):
+    if in_ci() and not (default_data_dir() / "Set5").is_dir():
+        raise pytest.UsageError(f"CI=true but the benchmark data is missing: {default_data_dir()} has no Set5 "
+                                "(set SRHW_DATA or provide ../shared/data)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if in_ci() and rep.skipped and isinstance(rep.longrepr, tuple):
+        reason = str(rep.longrepr[2])
+        if any(w in reason for w in DATA_SKIP_WORDS):
+            rep.outcome = "failed"
+            rep.longrepr = f"CI=true: a data test may not skip ({reason})"
 
 
 @pytest.fixture
