@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-from srhw.checkpoint import load_checkpoint
+from srhw.core.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {"num_feat": 16, "num_group": 1, "num_block": 1}
