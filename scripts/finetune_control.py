@@ -20,13 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from srhw.quant.int8 import load_float_model  # noqa: E402
 from srhw.quant.qat import StageConfig, finetune, patch_dataset  # noqa: E402
 from srhw.core.checkpoint import save_checkpoint  # noqa: E402
+from srhw.cli.common import LEARNING_RATE  # noqa: E402
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("checkpoint")
     p.add_argument("--iters", type=int, required=True)
-    p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--lr", type=LEARNING_RATE, default=5e-5)
     p.add_argument("--patch", type=int, default=24)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)

@@ -14,6 +14,7 @@ from dataclasses import replace
 from srhw.core.errors import SrhwError
 from srhw.quant.qat import StageConfig
 from srhw.core.outdir import check_out, staged_output
+from srhw.cli.common import EPOCHS, LEARNING_RATE
 
 
 def add_arguments(p):
@@ -34,9 +35,9 @@ def add_arguments(p):
         q.add_argument("--calib-batches", type=int, default=4, help="calibration batches of 16 LR patches")
         q.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
         if name == "int8":
-            q.add_argument("--epochs", type=float, default=5, help="QAT epochs of 1000 iterations (paper: 5)")
+            q.add_argument("--epochs", type=EPOCHS, default=5, help="QAT epochs of 1000 iterations (paper: 5)")
             q.add_argument("--iters", type=int, default=None, help="QAT iterations (overrides --epochs)")
-            q.add_argument("--lr", type=float, default=5e-5, help="QAT learning rate (paper: 5e-5)")
+            q.add_argument("--lr", type=LEARNING_RATE, default=5e-5, help="QAT learning rate (paper: 5e-5)")
             q.add_argument("--tflite", action="store_true", help="also write model.tflite: the checkpoint retrained under TFLite's int8 "
                            "scheme (--tflite-iters at --lr), then converted full-integer")
             q.add_argument("--tflite-iters", type=int, default=None,
@@ -47,10 +48,10 @@ def add_arguments(p):
                            help="start from a trained full-precision bl checkpoint (each SP conv computes its bl conv "
                                 "exactly); a CPU-budget shortcut instead of the paper's from-scratch fp stage")
             for stage, ep, lr in (("fp", None, 1e-4), ("ternary", 40, 5e-5), ("frozen", 10, 2.5e-5)):
-                q.add_argument(f"--{stage}-epochs", type=float, default=ep,
+                q.add_argument(f"--{stage}-epochs", type=EPOCHS, default=ep,
                                help=f"stage {stage} epochs" + (" (default: 300 without --checkpoint, 0 with)" if ep is None else f" (paper: {ep})"))
                 q.add_argument(f"--{stage}-iters", type=int, default=None, help=f"stage {stage} iterations (overrides epochs)")
-                q.add_argument(f"--{stage}-lr", type=float, default=lr, help=f"stage {stage} learning rate (default {lr})")
+                q.add_argument(f"--{stage}-lr", type=LEARNING_RATE, default=lr, help=f"stage {stage} learning rate (default {lr})")
 
 
 def _log(msg):

@@ -24,6 +24,7 @@ import numpy as np
 
 from srhw.core.errors import SrhwError
 from srhw.core.io import atomic_path, write_json
+from srhw.cli.common import CLOCK_MHZ
 
 # Input widths the generator accepts: below 2 bits a signed input is only {-1, 0}; above 32 the
 # packing helpers and simulators' 64-bit paths are not exercised.
@@ -63,7 +64,7 @@ def add_arguments(parser):
         p.add_argument("--json", action="store_true", help="print JSON instead of a table")
         if name == "fit":
             p.add_argument("--part", default="xc7z020", help="FPGA part (srhw.hw.parts)")
-            p.add_argument("--clock-mhz", type=float, default=150.0, help="PL clock assumed (MHz)")
+            p.add_argument("--clock-mhz", type=CLOCK_MHZ, default=150.0, help="PL clock assumed (MHz)")
         p.set_defaults(_kernel=fn)
 
     p = kernels.add_parser("verify-trained",

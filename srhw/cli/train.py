@@ -11,6 +11,7 @@ from dataclasses import fields
 
 from srhw.core.errors import SrhwError
 from srhw.train.config import TrainConfig
+from srhw.cli.common import LEARNING_RATE
 
 
 def add_arguments(p):
@@ -26,7 +27,7 @@ def add_arguments(p):
     p.add_argument("--epochs", type=int, help=f"epochs of {d.iters_per_epoch} iterations (default {d.epochs})")
     p.add_argument("--patch", type=int, help=f"LR patch size (default {d.patch})")
     p.add_argument("--batch", type=int, help=f"batch size (default {d.batch})")
-    p.add_argument("--lr", type=float, help=f"initial learning rate (default {d.lr})")
+    p.add_argument("--lr", type=LEARNING_RATE, help=f"initial learning rate (default {d.lr})")
     p.add_argument("--seed", type=int, help=f"seed (default {d.seed})")
     p.add_argument("--out", help=f"run folder (default {d.out})")
     p.add_argument("--ckpt-every", type=int, help=f"iterations between checkpoints (default {d.ckpt_every})")

@@ -30,5 +30,15 @@ def write_text(path, text):
         tmp.write_text(text)
 
 
+def strict_json(obj, **kw) -> str:
+    """JSON text that is JSON: NaN and Infinity (which json.dumps writes by default) are refused."""
+    try:
+        return json.dumps(obj, allow_nan=False, **kw)
+    except ValueError as e:
+        from srhw.core.errors import SrhwError
+
+        raise SrhwError(f"refusing to write a non-finite number into a JSON report ({e})") from None
+
+
 def write_json(path, obj):
-    write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+    write_text(path, strict_json(obj, indent=2, sort_keys=False) + "\n")

@@ -9,7 +9,6 @@ SR = model(LR) rounded and clamped to uint8; compared with modcrop(HR, s) on Y, 
     python -m srhw eval --checkpoint runs/bl_x2/model.safetensors --sets Set5 --json
 """
 
-import json
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from tqdm import tqdm
 
 from srhw.data import default_data_dir, imresize, open_dataset
 from srhw.core.errors import SrhwError
-from srhw.core.io import write_text
+from srhw.core.io import strict_json, write_text
 from srhw.eval.metrics import psnr_ssim
 
 DEFAULT_SETS = "Set5,Set14,B100,Urban100"
@@ -208,6 +207,6 @@ def run(args):
         report["step"] = meta.get("step")
     report["results"] = evaluate(upscaler, data_dir, sets, scale)
     if args.out:
-        write_text(args.out, json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2) if args.json else format_table(report))
+        write_text(args.out, strict_json(report, indent=2) + "\n")
+    print(strict_json(report, indent=2) if args.json else format_table(report))
     return 0

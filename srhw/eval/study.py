@@ -47,6 +47,7 @@ from tqdm import tqdm
 from srhw.core.errors import SrhwError
 from srhw.eval.evaluate import DEFAULT_SETS
 from srhw.core.io import atomic_path, write_json, write_text
+from srhw.cli.common import LEARNING_RATE
 
 REFERENCE = {1: "bl", 2: "bl-e", 4: "bl", 5: "bl"}  # the row each table's trade-off is computed against
 TABLE_NAMES = {1: "resource-efficient units (section 4.1)", 2: "techniques on different parts (section 4.2)",
@@ -79,7 +80,7 @@ def add_arguments(p):
     p.add_argument("--patch", type=int, default=d.patch, help=f"LR patch size (default {d.patch})")
     p.add_argument("--batch", type=int, default=d.batch, help=f"batch size (default {d.batch})")
     p.add_argument("--train-set", default=d.data, help=f"training set under --data (default {d.data}; 'DIV2K' = DIV2K layout)")
-    p.add_argument("--lr", type=float, default=d.lr, help=f"initial learning rate (default {d.lr})")
+    p.add_argument("--lr", type=LEARNING_RATE, default=d.lr, help=f"initial learning rate (default {d.lr})")
     p.add_argument("--seed", type=int, default=d.seed, help=f"seed (default {d.seed})")
     p.add_argument("--val-every", type=int, default=d.val_every,
                    help=f"iterations between the trainer's Set5 validations (default {d.val_every}; -1: never)")

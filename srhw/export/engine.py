@@ -36,6 +36,7 @@ from srhw.core.errors import SrhwError
 from srhw.export.engine_cost import Datapath, datapath_for
 from srhw.core.io import atomic_path, write_text
 from srhw.quant.fixedpoint import signed_bits
+from srhw.cli.common import CLOCK_MHZ
 
 ENGINE_SRC = Path(__file__).resolve().parents[2] / "hls" / "engine"
 SOURCES = ("srhw_engine.h", "srhw_engine.cpp", "tb_engine.cpp")
@@ -648,7 +649,7 @@ def main(argv=None):
     p.add_argument("graph")
     p.add_argument("out")
     p.add_argument("--part", default="xc7z020")
-    p.add_argument("--clock", type=float, default=150.0)
+    p.add_argument("--clock", type=CLOCK_MHZ, default=150.0)
     a = p.parse_args(argv)
     info = write_project(load_graph(a.graph), a.out, a.part, a.clock)
     print(info)

@@ -31,6 +31,7 @@ import numpy as np
 
 from srhw.core.errors import SrhwError
 from srhw.core.io import write_json, write_text
+from srhw.cli.common import CLOCK_MHZ
 
 
 def add_arguments(p):
@@ -43,7 +44,7 @@ def add_arguments(p):
     p.add_argument("--out", help="output folder (default build/<spec>-<part>/)")
     p.add_argument("--csim", action="store_true", help="C-simulate with hls4ml/g++ and check bit-exactness against the golden model")
     p.add_argument("--csim-crop", type=int, default=12, help="LR crop size of the C-sim images (default 12)")
-    p.add_argument("--clock", type=float, default=150.0, help="PL clock in MHz assumed by the estimate (default 150)")
+    p.add_argument("--clock", type=CLOCK_MHZ, default=150.0, help="PL clock in MHz assumed by the estimate (default 150)")
 
 
 @dataclass
