@@ -31,6 +31,7 @@ import numpy as np
 
 from srhw.core.errors import SrhwError
 from srhw.core.io import write_json, write_text
+from srhw.core.outdir import check_out, staged_output
 from srhw.cli.common import CLOCK_MHZ
 
 
@@ -41,7 +42,8 @@ def add_arguments(p):
     p.add_argument("--part", default="xc7z020", help="FPGA part: xc7z020, xc7z045, xczu3eg, xczu9eg, xcku040")
     p.add_argument("--checkpoint", help="trained checkpoint (.safetensors + .json sidecar); default: models/<spec>-x<scale>.safetensors")
     p.add_argument("--random-weights", action="store_true", help="smoke build with random weights (labelled in the report)")
-    p.add_argument("--out", help="output folder (default build/<spec>-<part>/)")
+    p.add_argument("--out", help="output folder (default build/<spec>-<part>/); a previous build there is replaced")
+    p.add_argument("--force", action="store_true", help="replace --out even if it holds files srhw did not write")
     p.add_argument("--csim", action="store_true", help="C-simulate with hls4ml/g++ and check bit-exactness against the golden model")
     p.add_argument("--csim-crop", type=int, default=12, help="LR crop size of the C-sim images (default 12)")
     p.add_argument("--clock", type=CLOCK_MHZ, default=150.0, help="PL clock in MHz assumed by the estimate (default 150)")
@@ -515,29 +517,20 @@ def make_config(args) -> BuildConfig:
     out = Path(args.out) if args.out else Path("build") / f"{_slug(spec)}-{part.name}"
     if args.clock <= 0:
         raise SrhwError("--clock must be positive (MHz)")
+    check_out(out, getattr(args, "force", False), replace=True)  # before any work: refuse '.', '/', foreign files
     return BuildConfig(spec, args.scale, part, args.clock, out, Path(), ckpt, args.random_weights, args.csim,
                        args.csim_crop)
 
 
 def run(args) -> int:
     cfg = make_config(args)
-    cfg.out.parent.mkdir(parents=True, exist_ok=True)
-    cfg.tmp = Path(tempfile.mkdtemp(prefix=f".{cfg.out.name}.tmp-", dir=cfg.out.parent))
-    try:
+    # A previous build folder is replaced; any other non-empty folder only with --force (srhw.core.outdir).
+    with staged_output(cfg.out, force=getattr(args, "force", False), replace=True) as tmp:
+        cfg.tmp = tmp
         state = None
         for step in STEPS:
             _say(step.__name__)
             state = step(state, cfg)
-        if cfg.out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{cfg.out.name}.old-", dir=cfg.out.parent))
-            os.replace(cfg.out, old / "x")
-            os.replace(cfg.tmp, cfg.out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(cfg.tmp, cfg.out)
-    finally:
-        if cfg.tmp.exists():
-            shutil.rmtree(cfg.tmp, ignore_errors=True)
     rep = json.loads((cfg.out / "report.json").read_text())
     print(f"{cfg.spec} x{cfg.scale} on {cfg.part.name}: {rep['architecture']}, fits={rep['fits']}, "
           f"{rep['fps_720p']:.3g} fps at {cfg.clock_mhz:g} MHz (analytic); csim mismatches={rep['csim']['mismatches']} "
