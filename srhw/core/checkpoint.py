@@ -17,8 +17,9 @@ from safetensors.torch import load_file, save_file
 
 from srhw.core.errors import SrhwError
 from srhw.core.io import atomic_path, write_json
+from srhw.core.sidecar import validate_sidecar
 
-__all__ = ["save_checkpoint", "load_checkpoint", "check_state_dict", "sidecar_path", "META_KEYS"]
+__all__ = ["save_checkpoint", "load_checkpoint", "read_meta", "check_state_dict", "sidecar_path", "META_KEYS"]
 
 META_KEYS = ("spec", "scale", "model_args", "quant", "step", "data", "metrics")
 SUFFIX = ".safetensors"
@@ -53,14 +54,24 @@ def save_checkpoint(path, model, meta):
     return path
 
 
-def _looks_like_safetensors(path):
-    """safetensors = u64 little-endian header length, then a JSON object; pickles/zips start otherwise."""
+def _safetensors_problem(path):
+    """Why `path` is not a readable safetensors file, or None. safetensors = u64 little-endian header length,
+    then a JSON object of that length; pickles/zips start otherwise."""
     with open(path, "rb") as f:
         head = f.read(9)
-    if len(head) < 9:
-        return False
+    if len(head) < 9 or head[8:9] != b"{":
+        return "not a safetensors checkpoint (only .safetensors is read; pickles are refused)"
     n = int.from_bytes(head[:8], "little")
-    return head[8:9] == b"{" and 0 < n <= path.stat().st_size - 8
+    size = path.stat().st_size
+    if n > size - 8:
+        return f"truncated safetensors file: its header needs {n} bytes, the file holds {size - 8} after the length"
+    return None
+
+
+def _check_finite(path, state_dict):
+    for k, t in state_dict.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise SrhwError(f"{path}: weight {k} holds NaN or infinite values; refusing the checkpoint")
 
 
 def load_checkpoint(path):
@@ -72,8 +83,10 @@ def load_checkpoint(path):
     path = Path(path)
     if not path.is_file():
         raise SrhwError(f"{path}: no such checkpoint file")
-    if path.suffix != SUFFIX or not _looks_like_safetensors(path):
-        raise SrhwError(f"{path}: not a safetensors checkpoint (only .safetensors is read; pickles are refused)")
+    problem = "not a safetensors checkpoint (only .safetensors is read; pickles are refused)" \
+        if path.suffix != SUFFIX else _safetensors_problem(path)
+    if problem:
+        raise SrhwError(f"{path}: {problem}")
     try:
         state_dict = load_file(str(path))
         from safetensors import safe_open
@@ -82,15 +95,24 @@ def load_checkpoint(path):
             header_meta = (f.metadata() or {}).get("srhw")
     except (SafetensorError, OSError, ValueError) as e:
         raise SrhwError(f"{path}: corrupt safetensors file ({e})".replace("\n", " ")) from None
+    _check_finite(path, state_dict)
+    return state_dict, read_meta(path, header_meta)
+
+
+def read_meta(path, header_meta=None):
+    """The checkpoint's sidecar (validated against srhw.core.sidecar.SCHEMA), else its header's, else {}."""
     side = sidecar_path(path)
     if side.is_file():
         try:
-            meta = json.loads(side.read_text())
+            return validate_sidecar(json.loads(side.read_text()), side)
         except json.JSONDecodeError as e:
             raise SrhwError(f"{side}: bad JSON sidecar ({e})") from None
-    else:
-        meta = json.loads(header_meta) if header_meta else {}
-    return state_dict, meta
+    if not header_meta:
+        return {}
+    try:
+        return validate_sidecar(json.loads(header_meta), f"{path} (header metadata)")
+    except json.JSONDecodeError as e:
+        raise SrhwError(f"{path}: bad JSON in its header metadata ({e})") from None
 
 
 def check_state_dict(model, state_dict, spec=None, scale=None):

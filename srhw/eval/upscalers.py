@@ -7,7 +7,6 @@
     checkpoint_upscaler(path, s)   dispatch on the file: .tflite or a checkpoint with quant != None
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,9 @@ def golden_dir(path) -> Path:
     side = path.with_suffix(".json")
     if not side.is_file():
         raise SrhwError(f"{path}: no sidecar {side.name} naming its golden graph")
-    meta = json.loads(side.read_text())
+    from srhw.core.checkpoint import read_meta
+
+    meta = read_meta(path)
     if not meta.get("golden"):
         raise SrhwError(f"{path}: not a quantized checkpoint (no 'golden' in its sidecar)")
     return path.parent / meta["golden"]
@@ -36,8 +37,25 @@ def _check_scale(graph, scale):
         raise SrhwError(f"the quantized model is x{s}, not x{scale}")
 
 
+def checked_graph(path):
+    """The golden graph of `path`; when `path` is (or holds) its checkpoint, the graph must record that
+    checkpoint's content hash (srhw.core.integrity), else the graph is refused as stale."""
+    from srhw.core.checkpoint import load_checkpoint
+    from srhw.core.integrity import check_source
+
+    path = Path(path)
+    gdir = golden_dir(path)
+    graph = load_graph(gdir)
+    ckpt = path if path.is_file() else path / "model.safetensors"
+    if ckpt.is_file():
+        sd, meta = load_checkpoint(ckpt)
+        if path.is_file() or meta.get("golden") and (ckpt.parent / meta["golden"]).resolve() == gdir.resolve():
+            check_source(graph, gdir, ckpt, sd, meta)
+    return graph
+
+
 def golden_upscaler(path, scale, engine: str = "numpy"):
-    graph = load_graph(golden_dir(path))
+    graph = checked_graph(path)
     _check_scale(graph, scale)
     if engine == "numpy":
         from srhw.quant.golden import Golden

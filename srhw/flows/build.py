@@ -63,6 +63,7 @@ class BuildConfig:
     csim_crop: int
     model_args: dict = field(default_factory=dict)
     report: dict = field(default_factory=dict)
+    loaded: tuple | None = None  # (state_dict, sidecar) of the checkpoint
 
 
 def _say(msg):
@@ -93,6 +94,7 @@ def step_load_model(model, cfg: BuildConfig):
         cfg.report["weights"] = {"source": "random (smoke build; --random-weights)", "seed": 0}
         return model
     sd, meta = load_checkpoint(cfg.checkpoint)
+    cfg.loaded = (sd, meta)  # step_quantize checks the checkpoint's integer graph against these weights
     want = canonical(cfg.spec)
     got = meta.get("spec")
     if got is None:
@@ -159,10 +161,17 @@ def step_quantize(model, cfg: BuildConfig):
 
     shipped = cfg.checkpoint is not None and (cfg.report["weights"].get("quant") is not None)
     if shipped:
+        from srhw.core.integrity import check_source
+
         graph = load_graph(golden_dir(cfg.checkpoint))
+        check_source(graph, golden_dir(cfg.checkpoint), cfg.checkpoint, *cfg.loaded)
         source = f"the checkpoint's integer graph ({cfg.report['weights']['quant']}, from srhw quantize)"
     else:
         graph = quantize(model, _calibration_batches(cfg.scale)).export({"spec": cfg.spec, "scale": cfg.scale})
+        from srhw.core.integrity import record_source
+
+        sd, meta = cfg.loaded or (model.state_dict(), {"spec": cfg.spec, "scale": cfg.scale, "model_args": cfg.model_args})
+        record_source(graph, sd, meta, cfg.checkpoint.name if cfg.checkpoint else "random weights (seed 0)")
         source = "INT8 PTQ here: the first 4 T91 HR images with room for a 48x48 LR crop, bicubic"
     graph.save(cfg.tmp / "golden")
     cfg.report["golden"] = {"nodes": len(graph.nodes), "dir": "golden", "calibration": source}

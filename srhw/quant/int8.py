@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from srhw.core.integrity import record_source
 from srhw.core.checkpoint import check_state_dict, load_checkpoint, save_checkpoint
 from srhw.core.errors import SrhwError
 from srhw.core.io import write_json
@@ -81,11 +82,12 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     log(f"calibrated {spec} x{scale} on {len(calib)} batches of {train_set} patches; QAT {stage.total} iterations")
     report["qat"] = finetune(qnet, model.parameters(), dataset, stage, log)
     graph = qnet.export({"spec": spec, "scale": scale, "model_args": args, "quant": "int8"})
+    meta = {**side, "quant": "int8", "step": report["qat"]["iters"], "golden": "golden",
+            "quant_config": asdict(cfg), "qat": {"lr": stage.lr, "iters": stage.total}}
+    record_source(graph, model.state_dict(), meta, "model.safetensors")  # the weights saved below
     graph.save(out_tmp / "golden")
     report["widths"] = widths_summary(graph)
-    save_checkpoint(out_tmp / "model.safetensors", model,
-                    {**side, "quant": "int8", "step": report["qat"]["iters"], "golden": "golden",
-                     "quant_config": asdict(cfg), "qat": {"lr": stage.lr, "iters": stage.total}})
+    save_checkpoint(out_tmp / "model.safetensors", model, meta)
     write_json(out_tmp / "report.json", report)
     return report
 

@@ -27,6 +27,7 @@ from safetensors.torch import save_file
 
 from srhw.core.checkpoint import save_checkpoint
 from srhw.core.errors import SrhwError
+from srhw.core.integrity import record_source
 from srhw.core.io import atomic_path, write_json
 from srhw.models.sum_product import SumProductConv2d, freeze_all
 from srhw.quant.config import QuantConfig
@@ -142,12 +143,13 @@ def run_ternary(spec, scale, checkpoint, data_dir, out_tmp: Path, stages: dict, 
 
     qnet = quantize(model, calibration_batches(dataset, cfg.calib_batches), cfg)
     graph = qnet.export({"spec": spec, "scale": scale, "model_args": model_args, "quant": "ternary"})
-    graph.save(out_tmp / "golden")
-    report["widths"] = widths_summary(graph)
     steps = sum(s["iters"] for s in report["stages"].values())
     side = {"spec": spec, "scale": scale, "model_args": model_args, "quant": "ternary", "step": steps,
             "data": train_set, "metrics": {}, "golden": "golden", "quant_config": asdict(cfg),
             "stages": {k: asdict(v) for k, v in stages.items()}, "ternary": "ternary.safetensors"}
+    record_source(graph, model.state_dict(), side, "model.safetensors")  # the weights saved below
+    graph.save(out_tmp / "golden")
+    report["widths"] = widths_summary(graph)
     save_checkpoint(out_tmp / "model.safetensors", model, side)
     with atomic_path(out_tmp / "ternary.safetensors") as tmp:
         save_file(ternary_tensors(model), str(tmp), metadata={"spec": spec, "scale": str(scale)})
