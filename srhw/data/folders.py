@@ -13,6 +13,7 @@ Grey (mode L) images keep their single channel in `SRImage.hr` (the metrics comp
 MATLAB scripts do); `SRImage.lr_rgb` is always 3-channel for the network.
 """
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,24 @@ IMG_EXTS = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff")
 BENCHMARK_SETS = ("Set5", "Set14", "B100", "Urban100")
 
 
+def _flatten(im, path):
+    """The one rule for images with alpha or a palette (eval, compare and training all read through here):
+    refuse any transparent pixel (SR data is opaque; compositing would invent a background), else read as
+    RGB / grey and say so in one line on stderr, so no channel is dropped without a word."""
+    grey = im.mode in ("LA", "La") or (im.mode in ("P", "PA") and im.palette is not None and im.palette.mode == "L")
+    has_alpha = im.mode != "P" or "transparency" in im.info
+    if has_alpha:
+        alpha = np.asarray(im.convert("RGBA" if not grey else "LA"))[..., -1]
+        if (alpha < 255).any():
+            n = int((alpha < 255).sum())
+            raise SrhwError(f"{path}: {im.mode} image with {n} transparent pixel(s); srhw reads opaque images only "
+                            "(flatten it onto a background first)")
+    what = "alpha channel (fully opaque)" if has_alpha else "palette"
+    print(f"note: {path}: {im.mode} image read as {'grey' if grey else 'RGB'} (its {what} carries no further data)",
+          file=sys.stderr)
+    return np.asarray(im.convert("L" if grey else "RGB"))
+
+
 def read_image(path):
     """Decode an 8-bit image as uint8 (H, W) for grey or (H, W, 3) for colour; SrhwError if unreadable."""
     path = Path(path)
@@ -34,8 +53,10 @@ def read_image(path):
             im.load()
             if im.mode in ("L", "RGB"):
                 out = np.asarray(im)
-            elif im.mode in ("1", "P", "RGBA", "LA", "CMYK", "YCbCr"):
-                out = np.asarray(im.convert("L" if im.mode in ("1", "LA") else "RGB"))
+            elif im.mode in ("P", "PA", "RGBA", "LA", "La", "RGBa"):
+                out = _flatten(im, path)
+            elif im.mode in ("1", "CMYK", "YCbCr"):
+                out = np.asarray(im.convert("L" if im.mode == "1" else "RGB"))
             else:
                 raise SrhwError(f"{path}: unsupported image mode {im.mode} (need 8-bit grey or RGB)")
     except SrhwError:
