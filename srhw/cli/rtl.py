@@ -298,11 +298,10 @@ def _model_and_codes(args):
     if not codes:
         raise SrhwError(f"{path}: no ternary codes (codes_b/codes_c or frozen_b/frozen_c) in it")
     model_args = {}
-    side = path.with_suffix(".json")
-    if side.is_file():
-        import json
+    if path.with_suffix(".json").is_file():
+        from srhw.core.checkpoint import read_meta
 
-        model_args = dict(json.loads(side.read_text()).get("model_args") or {})
+        model_args = dict(read_meta(path).get("model_args") or {})  # schema-checked sidecar
     return None, codes, model_args
 
 
@@ -367,8 +366,6 @@ def run_counts(args) -> int:
 
 def _trained_graph(args):
     """(graph, graph folder, checkpoint or None) for verify-trained; SrhwError on bad input."""
-    import json
-
     from srhw.quant import load_graph
 
     if args.graph:
@@ -378,12 +375,10 @@ def _trained_graph(args):
         if not ckpt.is_file():
             raise SrhwError(f"checkpoint not found: {ckpt}")
         folder = None
-        side = ckpt.with_suffix(".json")
-        if side.is_file():
-            try:
-                g = json.loads(side.read_text()).get("golden")
-            except ValueError:
-                raise SrhwError(f"{side}: not valid JSON") from None
+        if ckpt.with_suffix(".json").is_file():
+            from srhw.core.checkpoint import read_meta
+
+            g = read_meta(ckpt).get("golden")  # schema-checked sidecar: one line for a bad one
             folder = ckpt.parent / g if g else None
         if folder is None:
             folder = ckpt.with_suffix(".golden")
