@@ -106,7 +106,8 @@ def _run(g, n, x, bounds):
     for node in g.nodes:
         xs = [env[i] for i in node.inputs]
         if node is n:
-            env[node.name], env[node.name + "/pre"] = ca_reference(xs[0], {**{r: g.param(n, r) for r in n.params}, "MY": n.attrs["MY"], "SHY": n.attrs["SHY"]}, bounds)
+            P = {**{r: g.param(n, r) for r in n.params}, "MY": n.attrs["MY"], "SHY": n.attrs["SHY"]}
+            env[node.name], env[node.name + "/pre"] = ca_reference(xs[0], P, bounds)
         else:
             env[node.name] = gold.run_node(node, xs)
     return env
