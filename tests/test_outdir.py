@@ -1,4 +1,4 @@
-"""Safe output folders (srhw/core/outdir.py): marker, replace rules, protected paths, lock, signals, umask."""
+"""Safe output folders (srhw/core/io.py): marker, replace rules, protected paths, lock, signals, umask."""
 
 import os
 import signal
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from srhw.core.errors import SrhwError
-from srhw.core.outdir import MARKER, staged_output
+from srhw.core.io import MARKER, staged_output
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -81,7 +81,7 @@ def test_folders_follow_the_umask(tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signals_clean_up_the_staging_folder(tmp_path, sig):
-    code = ("import sys, time; from srhw.core.outdir import staged_output\n"
+    code = ("import sys, time; from srhw.core.io import staged_output\n"
             "with staged_output(sys.argv[1], force=False, replace=True) as tmp:\n"
             "    (tmp / 'half.txt').write_text('x'); print('ready', flush=True); time.sleep(60)\n")
     p = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "out")], stdout=subprocess.PIPE, text=True,
