@@ -32,7 +32,7 @@ def srhw(*args, cwd=REPO):
 
 
 def one_line(r, *words):
-    lines = [l for l in r.stderr.strip().splitlines() if not l.startswith("[srhw build] step_")]  # build's progress
+    lines = [l for l in r.stderr.strip().splitlines() if not l.startswith("[srhw build] ")]  # build progress lines
     assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
     for w in words:
         assert w in lines[0], lines[0]

@@ -45,4 +45,5 @@ def test_staged_folder_is_all_or_nothing(tmp_path):
             pass
     with staged(out, folder=True, force=True) as tmp:
         (tmp / "b.txt").write_text("second")
-    assert sorted(p.name for p in out.iterdir()) == ["b.txt"] and sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    assert sorted(p.name for p in out.iterdir()) == [".srhw-output.json", "b.txt"]  # the output marker
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
