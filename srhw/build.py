@@ -316,7 +316,7 @@ def _engine_note(rep_arch: str, eng: dict) -> str:
     if rep_arch == "layer-sequential":
         return ("engine/ is the layer-sequential engine these figures describe (HLS C++ from hls/engine/ with this "
                 f"graph's program; {size}; {checked}); the figures are the cost model OF THAT ENGINE "
-                "(srhw.export.engine_cost: its pipelined-loop cycles at II = 1, its multipliers, adder trees and "
+                "(srhw.export.engine.cost: its pipelined-loop cycles at II = 1, its multipliers, adder trees and "
                 "declared buffers), still analytic: never synthesised; "
                 "hls/ is the hls4ml dataflow pipeline (one block per layer), a bit-exact reference that does NOT fit "
                 "this part (see 'Other architecture')")

@@ -14,7 +14,7 @@ Two architectures are estimated, in this order (hardware.md, "a design that fits
      reuse factors from `SetFolding`; channel attention maps buffered off chip (see `ca_buffer`).
   2. "layer-sequential": the written engine of hls/engine/ runs the golden graph's program, layers one
      after the other, feature maps through DDR: its cycles, DSPs, LUTs and BRAM are the cost model of that
-     code (srhw.export.engine_cost: datapath chosen per part, pipelined-loop iterations at II = 1,
+     code (srhw.export.engine.cost: datapath chosen per part, pipelined-loop iterations at II = 1,
      multipliers, adder trees, declared buffers per partition), not a generic budget.
 The first that fits the part is reported; the other is kept in the report for comparison. A model
 that fits neither even at maximum reuse raises SrhwError.
@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass, field
 from torch import nn
 
 from srhw.errors import SrhwError
-from srhw.export.parts import Part
+from srhw.export.engine import FIELDS, OPS, compile_program, datapath_for_graph, program_bytes, program_cycles, resources
+from srhw.export.parts import BRAM_BUDGET, DSP_BUDGET, LUT_BUDGET, Part  # budgets re-exported (est.LUT_BUDGET)
 from srhw.models import SumProductConv2d
 from srhw.profile.counting import conv_runs, lr_size, meta_model
 
@@ -41,9 +42,6 @@ ACT_BITS = 8  # activation width everywhere between layers (INT8 / ternary desig
 WEIGHT_BITS = {"sp": 2, "conv": 8}  # ternary codes in 2 bits; INT8 weights
 SCALE_BITS = 16  # a' multiplier operand of a sum-product conv (one DSP48 port)
 MAX_BLOCK_MULTS = 4096  # every unrolled block stays within this many multipliers (hls4ml's unroll limit)
-LUT_BUDGET = 0.85  # fraction of LUTs for arithmetic (hardware.md: ~45 k of 53.2 k on the 7020)
-DSP_BUDGET = 1.0
-BRAM_BUDGET = 0.9
 PER_LAYER_LUT = 150  # control, counters, stream handshakes per dataflow block (assumption)
 PER_LAYER_FF = 300
 BRAM_BITS = 36 * 1024
@@ -235,8 +233,6 @@ def estimate_dataflow(layers, cas, part: Part, clock_mhz: float) -> Estimate:
 
 def _table5(d: dict) -> tuple[int, int]:
     """(mults, adds) per output pixel of one engine descriptor in the Table 5 convention (convs only)."""
-    from srhw.export.engine_cost import OPS
-
     cin, cout, g = d["IN0_C"], d["OUT_C"], max(d["GROUPS"], 1)
     if d["OP"] == OPS["conv"]:
         macs = cout * cin // g * d["KH"] * d["KW"]
@@ -250,14 +246,11 @@ def _table5(d: dict) -> tuple[int, int]:
 def estimate_layer_sequential(graph, part: Part, clock_mhz: float, scale: int) -> Estimate:
     """The written engine (hls/engine/, srhw.export.engine) running `graph`'s program at 720p on `part`.
 
-    Datapath: engine_cost.datapath_for the part at the program's widths (what `srhw build` writes to
-    engine/srhw_config.h). Cycles: engine_cost.descriptor_cycles, the iterations of the engine's pipelined
+    Datapath: engine.cost.datapath_for the part at the program's widths (what `srhw build` writes to
+    engine/srhw_config.h). Cycles: engine.cost.descriptor_cycles, the iterations of the engine's pipelined
     loops at II = 1 (a -DSRHW_COUNT_ITERS C-sim counts the same); per layer, time = max(cycles / f, DDR bytes /
     bandwidth) (the m_axi bursts assumed to overlap the loops), layers one after the other. Resources:
-    engine_cost.resources of the declared buffers (srhw_config.h sizes) and datapath; not summed per layer."""
-    from srhw.export.engine import FIELDS, compile_program, datapath_for_graph, program_bytes, program_cycles
-    from srhw.export.engine_cost import resources
-
+    engine.cost.resources of the declared buffers (srhw_config.h sizes) and datapath; not summed per layer."""
     dp = datapath_for_graph(graph, part)
     prog = compile_program(graph, datapath=dp)
     h, w = lr_size(scale)
@@ -277,7 +270,7 @@ def estimate_layer_sequential(graph, part: Part, clock_mhz: float, scale: int) -
     fits = _within(totals, part)
     mems = ", ".join(f"{m['name']} {m['bram36']}" for m in res["breakdown"]["memories"] if m["bram36"])
     notes = [f"the written engine (engine/): {dp.lanes} lanes x {dp.simd} int8 MACs or x {dp.tsimd} ternary terms per cycle "
-             f"(engine_cost.datapath_for {part.name}); {len(prog.descs)} descriptors run one after the other",
+             f"(engine.cost.datapath_for {part.name}); {len(prog.descs)} descriptors run one after the other",
              "per-layer reuse_factor = ceil(cycles per output pixel), cycles_per_pixel = the engine's cycles per output "
              "pixel: the iterations of its pipelined loops at II = 1 (assumption; pipeline fill/drain and loop entry "
              "not counted; one m_axi beat per map element); per-layer resources are the engine's (not summed)",

@@ -1,6 +1,4 @@
-"""IntGraph -> program of the layer-sequential HLS engine (hls/engine/), project folder, g++ C-simulation.
-
-    python -m srhw.export.engine GRAPH_DIR OUT_DIR [--part xc7z020] [--clock 150]   # write the project
+"""IntGraph -> program of the layer-sequential HLS engine (hls/engine/): descriptors, weight blob, buffer sizes.
 
 The engine (hls/engine/srhw_engine.cpp) is the design srhw.export.estimate calls "layer-sequential": one
 shared datapath runs the layers one after the other, feature maps in a DDR arena, the running layer's
@@ -8,88 +6,51 @@ weights in on-chip lane buffers. This module serialises a golden graph (srhw.qua
 engine reads from DDR:
 
   * program.bin: a 16-word header (what the PS driver needs: arena size, input/output maps) and one
-    descriptor of SRHW_DESC_WORDS int32 per engine op (`FIELDS`, the order of srhw_engine.h's enum);
+    descriptor of SRHW_DESC_WORDS int32 per engine op (`isa.FIELDS`, the order of srhw_engine.h's enum);
     program.h holds the same words as C constants, one commented line per op;
   * weights.bin: the weight blob, little-endian 32-bit words: int8 weights 4 per word, ternary codes
     16 per word (2-bit two's complement), biases/multipliers/shifts/sigmoid tables 1 per word; arrays
     shared by several nodes (ERUM's recursion) are stored once;
-  * srhw_config.h: the datapath (`engine_cost.Datapath`, chosen per part by `engine_cost.datapath_for`), the
+  * srhw_config.h: the datapath (`cost.Datapath`, chosen per part by `cost.datapath_for`), the
     widths and the on-chip buffer sizes this program needs at a 1280x720 output frame.
 
 Feature maps are HWC in the arena; a map's offset is in units of H*W bytes (H x W = the LR input), so one
 program and one compile serve every input size. Arena space is reused once a map has no reader left
 (first fit, in graph order: deterministic). Same graph -> byte-identical files.
-
-Nothing here has been synthesised: no vitis_hls exists on these machines. `run_engine_csim` compiles the
-engine and its testbench with g++ against hls4ml's ap_types headers and compares with the golden model.
 """
 
-import argparse
-import subprocess
-import time
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from srhw.errors import SrhwError
-from srhw.export.engine_cost import Datapath, datapath_for
-from srhw.io import atomic_path, write_text
+from srhw.export.engine.cost import (Datapath, datapath_candidates, datapath_for, descriptor_bytes,
+                                     descriptor_cycles, resources)
+from srhw.export.engine.isa import (ACC_BITS, FIELDS, HEADER_WORDS, MAGIC, OPS, T_S8, T_S16, T_U8, TYPE_BYTES,
+                                    TYPE_RANGE, VERSION, WIDE_BITS)
+from srhw.export.parts import get_part, within_budget
 from srhw.quant.fixedpoint import signed_bits
 
-ENGINE_SRC = Path(__file__).resolve().parents[2] / "hls" / "engine"
-SOURCES = ("srhw_engine.h", "srhw_engine.cpp", "tb_engine.cpp")
-TOP = "srhw_engine"
-
-# descriptor words, in the order of srhw_engine.h's `enum Field` (tests/test_hls_engine.py checks it)
-FIELDS = [
-    "OP", "IN0", "IN0_C", "IN0_T", "IN1", "IN1_C", "IN1_T", "OUT", "OUT_C", "OUT_T", "F", "GROUPS", "KH", "KW",
-    "HID", "W", "B", "M", "SHV", "A", "WC", "W1", "B1", "M1", "SH1", "W2", "B2", "M2", "SH2", "LUT",
-    "SH", "MA", "MB", "MY", "LO", "HI", "HID_LO", "HID_HI", "Z_LO", "Z_HI", "CH0", "CH_STEP",
-]
-OPS = {"conv": 1, "sp_conv": 2, "add": 3, "act": 4, "ca": 5, "pixel_shuffle": 6, "channel_shuffle": 7,
-       "slice": 8, "concat": 9, "interleave": 10}
-T_S8, T_U8, T_S16 = 0, 1, 2
-TYPE_RANGE = {T_S8: (-128, 127), T_U8: (0, 255), T_S16: (-32768, 32767)}
-TYPE_BYTES = {T_S8: 1, T_U8: 1, T_S16: 2}
-MAGIC, VERSION, HEADER_WORDS = 0x57485253, 1, 16  # "SRHW"; tb_engine.cpp's `enum Header`
-ACC_BITS = 48  # acc_t = ap_int<48>, the DSP48E1 P register
-WIDE_BITS = 64  # wide_t = ap_int<64>, the requantization products
 FRAME = (720, 1280)  # output frame the buffers are sized for (hardware.md)
-CXXFLAGS = ["-O2", "-std=c++14", "-Wno-unknown-pragmas"]
 
 
 def datapath_for_graph(graph, part, tries: int = 8) -> Datapath:
-    """`part`'s datapath for this graph: the best of engine_cost.datapath_candidates at the program's code and
+    """`part`'s datapath for this graph: the best of cost.datapath_candidates at the program's code and
     hidden widths (they do not depend on the datapath) whose whole engine -- datapath, declared buffers, control
-    -- fits the part's budgets (estimate.LUT_BUDGET, DSP_BUDGET, BRAM_BUDGET, FFs); if none of the first `tries`
+    -- fits the part's budgets (parts.LUT_BUDGET, DSP_BUDGET, BRAM_BUDGET, FFs); if none of the first `tries`
     does, the best candidate (the estimate then reports that the engine does not fit)."""
-    from srhw.export.engine_cost import datapath_candidates, resources
-    from srhw.export.estimate import _within
-
     need = compile_program(graph, datapath=Datapath(1, 1, 8)).config
     cands = datapath_candidates(part, need.lb_bits, need.h_bits)
     for dp in cands[:tries]:
-        if _within(resources(compile_program(graph, datapath=dp).config, dp, part.family), part):
+        if within_budget(resources(compile_program(graph, datapath=dp).config, dp, part.family), part):
             return dp
     return cands[0]
 
 
 def default_datapath() -> Datapath:
     """The datapath of the default part (xc7z020): what tests and `compile_program` use unless told."""
-    from srhw.export.parts import get_part
-
     return datapath_for(get_part("xc7z020"))
 
-
-def ap_types_dir() -> Path:
-    """The ap_int.h/ap_fixed.h headers that ship inside the hls4ml package (no Vitis install needed)."""
-    import hls4ml
-
-    d = Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
-    if not (d / "ap_int.h").is_file():
-        raise SrhwError(f"no ap_int.h under {d}: is hls4ml installed in this environment?")
-    return d
 
 
 def _ceil_div(a, b):
@@ -470,190 +431,11 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
 
 
 def program_cycles(prog: Program, h: int, w: int) -> list:
-    """engine_cost.descriptor_cycles of every descriptor of `prog` on an h x w LR input (its datapath)."""
-    from srhw.export.engine_cost import descriptor_cycles
-
+    """cost.descriptor_cycles of every descriptor of `prog` on an h x w LR input (its datapath)."""
     return [descriptor_cycles(dict(zip(FIELDS, d)), prog.datapath, h, w) for d in prog.descs]
 
 
 def program_bytes(prog: Program, h: int, w: int) -> list:
-    """engine_cost.descriptor_bytes of every descriptor: DDR bytes read and written on an h x w LR input."""
-    from srhw.export.engine_cost import descriptor_bytes
-
+    """cost.descriptor_bytes of every descriptor: DDR bytes read and written on an h x w LR input."""
     return [descriptor_bytes(dict(zip(FIELDS, d)), h, w, TYPE_BYTES) for d in prog.descs]
 
-
-# --- the project folder ----------------------------------------------------------------------------
-
-_SCRIPT_TCL = """# Vitis HLS: C-simulate and synthesise the layer-sequential engine for {part} at {clock:g} MHz.
-#   vitis_hls -f script.tcl        (never run here: no vitis_hls on the machines that wrote this)
-# csim takes a program, its weights and raw uint8 HWC images (see README.md).
-open_project -reset srhw_engine_prj
-set_top {top}
-add_files srhw_engine.cpp -cflags "-std=c++14 -I."
-add_files -tb tb_engine.cpp -cflags "-std=c++14 -I."
-add_files -tb program.bin
-add_files -tb weights.bin
-open_solution -reset solution1 -flow_target vivado
-set_part {{{part_full}}}
-create_clock -period {period} -name default
-config_interface -m_axi_addr64=false
-# csim_design -argv "program.bin weights.bin images.bin 1 32 32 outputs.bin"
-csynth_design
-export_design -format ip_catalog
-exit
-"""
-
-_README = """# Layer-sequential engine project: {spec}
-
-Generated by `srhw.export.engine` from the golden graph (`../golden/` in a `srhw build` folder).
-The sources (`srhw_engine.h`, `srhw_engine.cpp`, `tb_engine.cpp`) are copies of `hls/engine/` in the srhw
-repository; `srhw_config.h`, `program.h`, `program.bin` and `weights.bin` are this graph's.
-
-- Datapath (`srhw_config.h`, chosen for {part}): {lanes} lanes x {simd} int8 MACs ({macs} MAC multipliers) or
-  x {tsimd} ternary terms ({tadds} LUT add/sub inputs) per cycle, plus {lanes} scale multipliers / requantizers.
-- Program: {n} descriptors over {nodes} golden ops; arena {units} x H x W bytes; weights {wbytes:,} bytes.
-- Part {part} at {clock:g} MHz (`script.tcl`).
-
-**Not synthesised.** No vitis_hls/Vivado exists on the machines that wrote this project: the design is
-checked by g++ C-simulation only (bit-exact against the integer golden model); its resources and speed in the
-build report are the analytic cost model of this code (`srhw.export.engine_cost`), never synthesised.
-
-C-simulation by hand (images: raw uint8, N x H x W x 3):
-
-    g++ -O2 -std=c++14 -I. -I<hls4ml>/templates/vivado/ap_types tb_engine.cpp srhw_engine.cpp -o tb_engine
-    ./tb_engine program.bin weights.bin images.bin N H W outputs.bin
-"""
-
-
-def write_project(graph, folder, part: str = "xc7z020", clock_mhz: float = 150.0, config: EngineConfig | None = None,
-                  program: Program | None = None) -> dict:
-    """Write the engine project for `graph` into `folder`; returns a summary. The datapath is `part`'s
-    (datapath_for_graph) unless `program` was compiled for another; `config` (buffer sizes) defaults to
-    what the program needs, a larger one lets one compile serve several programs."""
-
-    from srhw.export.parts import get_part
-
-    pt = get_part(part)
-    prog = program or compile_program(graph, datapath=datapath_for_graph(graph, pt))
-    dp = prog.datapath
-    cfg = config or prog.config
-    short = cfg.covers(prog.config)
-    if short:
-        raise SrhwError(f"engine buffers too small for this program: {', '.join(short)}")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in SOURCES:
-        write_text(folder / name, (ENGINE_SRC / name).read_text())
-    write_text(folder / "srhw_config.h", cfg.header(dp))
-    write_text(folder / "program.h", prog.header_h())
-    for name, data in (("program.bin", prog.program_bin()), ("weights.bin", prog.weights_bin())):
-        with atomic_path(folder / name) as tmp:
-            tmp.write_bytes(data)
-    write_text(folder / "script.tcl", _SCRIPT_TCL.format(part=pt.name, part_full=_full_part(pt.name), clock=clock_mhz,
-                                                          period=round(1000.0 / clock_mhz, 3), top=TOP))
-    write_text(folder / "README.md", _README.format(
-        spec=graph.meta.get("spec", "graph"), lanes=dp.lanes, simd=dp.simd, tsimd=dp.tsimd,
-        macs=dp.lanes * dp.simd, tadds=dp.lanes * dp.tsimd, n=len(prog.descs), nodes=len(graph.nodes),
-        units=prog.header[4], wbytes=4 * len(prog.blob), part=pt.name, clock=clock_mhz))
-    return {"descriptors": len(prog.descs), "arena_units": prog.header[4], "weight_bytes": 4 * len(prog.blob),
-            "config": asdict(cfg), "datapath": dp.as_dict()}
-
-
-def _full_part(name: str) -> str:
-    """A device string vitis_hls accepts for the base names of srhw.export.parts (package/speed assumed)."""
-    return {"xc7z020": "xc7z020clg400-1", "xc7z045": "xc7z045ffg900-2", "xczu3eg": "xczu3eg-sbva484-1-e",
-            "xczu9eg": "xczu9eg-ffvb1156-2-e", "xcku040": "xcku040-ffva1156-2-e"}.get(name, name)
-
-
-def lanes_summary(dp: Datapath) -> dict:
-    return {"lanes": dp.lanes, "simd": dp.simd, "tsimd": dp.tsimd, "dsp_macs": dp.lanes * dp.simd,
-            "dsp_scales": dp.lanes, "ternary_adds_per_cycle": dp.lanes * dp.tsimd}
-
-
-# --- g++ C-simulation ------------------------------------------------------------------------------
-
-def compile_testbench(project, out_bin, native: bool = False, timeout: int = 600, count_iters: bool = False) -> float:
-    """g++ the engine + testbench of a project folder into `out_bin`; returns the compile seconds.
-
-    native=True compiles with -DSRHW_NATIVE_TYPES (native C types of the same values, ~20x faster C-sim;
-    see srhw_engine.h); the default checks the ap_int types vitis_hls would synthesise. count_iters=True counts the
-    pipelined-loop iterations per descriptor (-DSRHW_COUNT_ITERS, run_engine_csim's "iters")."""
-    project = Path(project)
-    cmd = ["g++", *CXXFLAGS, *(["-DSRHW_NATIVE_TYPES"] if native else []),
-           *(["-DSRHW_COUNT_ITERS"] if count_iters else []), f"-I{project}", f"-I{ap_types_dir()}", str(project / "tb_engine.cpp"),
-           str(project / "srhw_engine.cpp"), "-o", str(out_bin)]
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        err = [l for l in proc.stderr.splitlines() if "error" in l] or proc.stderr.splitlines()[-1:]
-        raise SrhwError(f"g++ failed on the engine: {err[0] if err else proc.returncode}")
-    return time.perf_counter() - t0
-
-
-def run_engine_csim(graph, images_hwc: np.ndarray, workdir, binary=None, config: EngineConfig | None = None,
-                    native: bool = False, timeout: int = 1800, datapath: Datapath | None = None,
-                    count_iters: bool = False) -> dict:
-    """C-simulate the engine on uint8 images (N, H, W, 3); compare with srhw.quant.golden on every output value.
-
-    `binary`: a tb_engine compiled with buffers covering this program (skips the compile); `native`: compile
-    with native C types instead of ap_int (compile_testbench); `datapath`: default xc7z020's (must match `binary`'s);
-    `count_iters`: compile with -DSRHW_COUNT_ITERS and return "iters", the pipelined-loop iterations per descriptor
-    of the last image. Returns {"checked", "mismatches", "compile_s", "run_s", "golden_s", "images", "input_hw",
-    "descriptors", "types", "outputs"} (+ "iters").
-    """
-    from srhw.quant.golden import run_golden
-
-    x = np.ascontiguousarray(images_hwc)
-    if x.dtype != np.uint8 or x.ndim != 4 or x.shape[3] != 3:
-        raise SrhwError("engine C-sim takes uint8 images of shape (N, H, W, 3)")
-    work = Path(workdir)
-    work.mkdir(parents=True, exist_ok=True)
-    prog = compile_program(graph, datapath=datapath)
-    proj = work / "engine"
-    write_project(graph, proj, config=config, program=prog)
-    compile_s = 0.0
-    if binary is None:
-        binary = work / "tb_engine"
-        compile_s = compile_testbench(proj, binary, native, count_iters=count_iters)
-    n, h, w, _ = x.shape
-    (work / "images.bin").write_bytes(x.tobytes())
-    t0 = time.perf_counter()
-    proc = subprocess.run([str(binary), str(proj / "program.bin"), str(proj / "weights.bin"), str(work / "images.bin"),
-                           str(n), str(h), str(w), str(work / "outputs.bin"),
-                           *([str(work / "iters.txt")] if count_iters else [])], capture_output=True, text=True,
-                          timeout=timeout)
-    run_s = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SrhwError(f"engine C-sim failed: {(proc.stderr.strip().splitlines() or [str(proc.returncode)])[-1]}")
-    f = prog.header[11]
-    got = np.frombuffer((work / "outputs.bin").read_bytes(), np.uint8).reshape(n, h * f, w * f, 3)
-    t1 = time.perf_counter()
-    gold = run_golden(graph, x.transpose(0, 3, 1, 2).copy()).transpose(0, 2, 3, 1)
-    golden_s = time.perf_counter() - t1
-    if gold.shape != got.shape:
-        raise SrhwError(f"engine output {got.shape} != golden {gold.shape}")
-    out = {"checked": int(got.size), "mismatches": int((got != gold).sum()), "compile_s": compile_s, "run_s": run_s,
-           "golden_s": golden_s, "images": int(n), "input_hw": [int(h), int(w)], "descriptors": len(prog.descs),
-           "types": "native C types (-DSRHW_NATIVE_TYPES)" if native else "ap_int", "outputs": got}
-    if count_iters:
-        out["iters"] = [int(v) for v in (work / "iters.txt").read_text().split()]
-    return out
-
-
-def main(argv=None):
-    from srhw.quant.graph import load_graph
-
-    p = argparse.ArgumentParser(prog="python -m srhw.export.engine", description="write the engine project of a golden graph")
-    p.add_argument("graph")
-    p.add_argument("out")
-    p.add_argument("--part", default="xc7z020")
-    p.add_argument("--clock", type=float, default=150.0)
-    a = p.parse_args(argv)
-    info = write_project(load_graph(a.graph), a.out, a.part, a.clock)
-    print(info)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -4,7 +4,7 @@ Everything here reads the C++ as written, never a synthesis result (no vitis_hls
 
   * `Datapath(lanes, simd, tsimd)`: SRHW_LANES / SRHW_SIMD / SRHW_TSIMD of srhw_config.h. `datapath_for(part)`
     picks, among powers of two, the one with the fewest cycles on the paper's reference layers whose
-    multipliers fit the part's DSPs and whose adder trees fit its LUT budget (estimate.LUT_BUDGET).
+    multipliers fit the part's DSPs and whose adder trees fit its LUT budget (parts.LUT_BUDGET).
   * `descriptor_cycles(desc, dp, H, W)`: iterations of every pipelined loop of srhw_engine.cpp that one
     descriptor runs on an H x W LR input, i.e. its cycles at II = 1 (assumption: every `PIPELINE II = 1`
     loop achieves II = 1, one m_axi beat per map element; pipeline fill/drain, loop entry and the unrolled
@@ -18,13 +18,14 @@ Everything here reads the C++ as written, never a synthesis result (no vitis_hls
 import math
 from dataclasses import asdict, dataclass
 
+from srhw.errors import SrhwError
+from srhw.export.engine.isa import DESC_WORDS, OPS
+from srhw.export.parts import DSP_BUDGET, LUT_BUDGET
+
 ACC_BITS = 48  # acc_t
 MULT_BITS = 32  # mult_buf / descriptor multipliers: ap_int<32>
 ACT_BITS_DDR = 16  # act_t: a code loaded from DDR
 MAX_LB_BITS, MAX_H_BITS = 16, ACC_BITS  # the widest line-buffer code / hidden value a program may need
-DESC_WORDS = 42  # SRHW_DESC_WORDS (srhw.export.engine.FIELDS)
-OPS = {"conv": 1, "sp_conv": 2, "add": 3, "act": 4, "ca": 5, "pixel_shuffle": 6, "channel_shuffle": 7,
-       "slice": 8, "concat": 9, "interleave": 10}
 # DSP48 operand widths (signed): 7-series DSP48E1 25x18, UltraScale DSP48E2 27x18 (UG479, UG579)
 DSP_PORTS = {"zynq7000": (25, 18), "zynqusp": (27, 18), "kintexus": (27, 18)}
 # one m_axi adapter + its burst logic, per port (3: program, weights, arena) and the ten op functions'
@@ -246,8 +247,6 @@ def datapath_candidates(part, lb_bits: int = MAX_LB_BITS, h_bits: int = MAX_H_BI
     whose adder trees plus control fit LUT_BUDGET x its LUTs at the program's widths (srhw_config.h's
     SRHW_LB_BITS, SRHW_H_BITS; default: the widest any program may need), best first: the fewest
     reference-layer cycles per pixel, then the fewest DSPs, then the fewest LUTs, then the most lanes."""
-    from srhw.export.estimate import DSP_BUDGET, LUT_BUDGET
-
     ctrl = 3 * M_AXI_LUT + len(OPS) * OP_CONTROL_LUT
     keyed = []
     for lanes in (2 ** i for i in range(1, 7)):
@@ -258,8 +257,6 @@ def datapath_candidates(part, lb_bits: int = MAX_LB_BITS, h_bits: int = MAX_H_BI
                 if c["dsp"] <= DSP_BUDGET * part.dsp and c["adder_lut"] + ctrl <= LUT_BUDGET * part.lut:
                     keyed.append(((c["ref_cycles_per_pixel"], c["dsp"], c["adder_lut"], -lanes), dp))
     if not keyed:
-        from srhw.errors import SrhwError
-
         raise SrhwError(f"no engine datapath fits {part.name}'s {part.dsp} DSPs and {part.lut} LUTs")
     return [dp for _, dp in sorted(keyed, key=lambda kd: kd[0])]
 
