@@ -284,6 +284,7 @@ def step_engine(graph, cfg: BuildConfig):
     sec = {"dir": "engine", "architecture": "layer-sequential", "config": dp.as_dict(), "lanes": lanes_summary(dp),
            "descriptors": info["descriptors"], "arena_bytes_per_lr_pixel": info["arena_units"],
            "weight_bytes": info["weight_bytes"], "buffers": info["config"],
+           "bound_layer": ls["engine"]["bound_layer"], "bound_resource": ls["engine"]["bound_resource"],
            "vitis_hls": "script.tcl written; no vitis_hls/Vivado on this machine, never synthesised",
            "csim": {"ran": False, "checked": 0, "mismatches": None, "source": "g++ C-simulation of hls/engine"}}
     _say(f"engine: {info['descriptors']} descriptors, {info['weight_bytes']:,} weight bytes -> engine/")
@@ -311,8 +312,9 @@ def _engine_note(rep_arch: str, eng: dict) -> str:
     checked = (f"C-simulated with g++ on this build's images, {cs['mismatches']} mismatches in {cs['checked']} output "
                "values against the golden model" if cs.get("ran") else "not C-simulated in this build (--csim)")
     ln = eng["lanes"]
-    size = (f"datapath {ln['lanes']} lanes x {ln['simd']} int8 MACs or x {ln['tsimd']} ternary terms per cycle, chosen "
-            "for this part and written to engine/srhw_config.h")
+    size = (f"datapath: int8 conv {ln['lanes']} lanes x {ln['simd']} MACs, W_b {ln['b_lanes']} lanes x {ln['tsimd']} "
+            f"ternary terms, W_c {ln['c_lanes']} lanes x {ln['c_tsimd']} terms per cycle, sized for this program on this "
+            "part and written to engine/srhw_config.h")
     if rep_arch == "layer-sequential":
         return ("engine/ is the layer-sequential engine these figures describe (HLS C++ from hls/engine/ with this "
                 f"graph's program; {size}; {checked}); the figures are the cost model OF THAT ENGINE "
@@ -425,10 +427,15 @@ def _engine_summary(eng: dict | None) -> str:
     if not eng:
         return "n/a"
     ln, cs = eng["lanes"], eng["csim"]
-    text = (f"`{eng['dir']}/`: {eng['descriptors']} descriptors; {ln['lanes']} lanes x {ln['simd']} int8 MACs "
-            f"({ln['dsp_macs']} DSP multipliers) or x {ln['tsimd']} ternary add/sub terms per cycle, {ln['dsp_scales']} "
-            f"scale multipliers; {eng['weight_bytes']:,} weight bytes, arena {eng['arena_bytes_per_lr_pixel']} bytes per LR "
-            f"pixel. {eng['vitis_hls']}. ")
+    text = (f"`{eng['dir']}/`: {eng['descriptors']} descriptors; int8 conv {ln['lanes']} lanes x {ln['simd']} MACs "
+            f"({ln['dsp_macs']} DSP48s{', two int8 products each' if ln.get('pack') else ''}), W_b {ln['b_lanes']} lanes x "
+            f"{ln['tsimd']} ternary add/sub terms and W_c {ln['c_lanes']} lanes x {ln['c_tsimd']} per cycle, "
+            f"{ln['dsp_scales']} scale multipliers; {eng['weight_bytes']:,} weight bytes, arena "
+            f"{eng['arena_bytes_per_lr_pixel']} bytes per LR pixel. {eng['vitis_hls']}. ")
+    bl = eng.get("bound_layer")
+    if bl:
+        text += (f"Frame time bound by layer {bl['name']} ({bl['op']}, its {bl['stage']} stage, "
+                 f"{100 * bl['share_of_frame']:.1f} % of the frame); datapath bound by {eng['bound_resource']}. ")
     if cs.get("ran"):
         text += (f"C-sim (g++, {cs['types']}): {cs['checked']} output values checked, {cs['mismatches']} mismatches "
                  f"against the golden model ({cs['input_hw'][0]}x{cs['input_hw'][1]} LR, {cs['images']} images); "

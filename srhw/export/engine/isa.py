@@ -15,7 +15,7 @@ OPS = {"conv": 1, "sp_conv": 2, "add": 3, "act": 4, "ca": 5, "pixel_shuffle": 6,
 T_S8, T_U8, T_S16 = 0, 1, 2
 TYPE_RANGE = {T_S8: (-128, 127), T_U8: (0, 255), T_S16: (-32768, 32767)}
 TYPE_BYTES = {T_S8: 1, T_U8: 1, T_S16: 2}
-MAGIC, VERSION, HEADER_WORDS = 0x57485253, 1, 16  # "SRHW"; tb_engine.cpp's `enum Header`
-ACC_BITS = 48  # acc_t = ap_int<48>, the DSP48E1 P register
+MAGIC, VERSION, HEADER_WORDS = 0x57485253, 2, 24  # "SRHW"; tb_engine.cpp's `enum Header`
+ACC_BITS = 48  # big_t = ap_int<48> (the DSP48E1 P register): no declared width may exceed it
 WIDE_BITS = 64  # wide_t = ap_int<64>, the requantization products
 DESC_WORDS = len(FIELDS)  # SRHW_DESC_WORDS

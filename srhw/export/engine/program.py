@@ -19,37 +19,41 @@ program and one compile serve every input size. Arena space is reused once a map
 (first fit, in graph order: deterministic). Same graph -> byte-identical files.
 """
 
-from dataclasses import dataclass, fields
+import functools
+from dataclasses import dataclass
 
 import numpy as np
 
 from srhw.errors import SrhwError
-from srhw.export.engine.cost import (Datapath, datapath_candidates, datapath_for, descriptor_bytes,
-                                     descriptor_cycles, resources)
+from srhw.export.engine.config import EngineConfig
+from srhw.export.engine.cost import (Datapath, datapath_for, datapath_for_program, descriptor_bytes, descriptor_cycles,
+                                     lane_buffers)
 from srhw.export.engine.isa import (ACC_BITS, FIELDS, HEADER_WORDS, MAGIC, OPS, T_S8, T_S16, T_U8, TYPE_BYTES,
                                     TYPE_RANGE, VERSION, WIDE_BITS)
-from srhw.export.parts import get_part, within_budget
+from srhw.export.parts import get_part
 from srhw.quant.fixedpoint import signed_bits
 
 FRAME = (720, 1280)  # output frame the buffers are sized for (hardware.md)
 
 
-def datapath_for_graph(graph, part, tries: int = 8) -> Datapath:
-    """`part`'s datapath for this graph: the best of cost.datapath_candidates at the program's code and
-    hidden widths (they do not depend on the datapath) whose whole engine -- datapath, declared buffers, control
-    -- fits the part's budgets (parts.LUT_BUDGET, DSP_BUDGET, BRAM_BUDGET, FFs); if none of the first `tries`
-    does, the best candidate (the estimate then reports that the engine does not fit)."""
-    need = compile_program(graph, datapath=Datapath(1, 1, 8)).config
-    cands = datapath_candidates(part, need.lb_bits, need.h_bits)
-    for dp in cands[:tries]:
-        if within_budget(resources(compile_program(graph, datapath=dp).config, dp, part.family), part):
-            return dp
-    return cands[0]
+def datapath_for_graph(graph, part, frame=FRAME) -> Datapath:
+    """`part`'s datapath for this graph: cost.datapath_for_program on the program's own descriptors (at 720p) and
+    its code and accumulator widths (they do not depend on the datapath), so that the whole engine --
+    datapath, declared buffers, control -- fits the part's budgets."""
+    prog = compile_program(graph, frame, datapath=_PROBE)
+    ups = prog.header[11]  # the program's upscaling factor
+    descs = [dict(zip(FIELDS, d)) for d in prog.descs]
+    return datapath_for_program(descs, prog.config, part, frame[0] // ups, frame[1] // ups)
 
 
+@functools.lru_cache(maxsize=None)
 def default_datapath() -> Datapath:
-    """The datapath of the default part (xc7z020): what tests and `compile_program` use unless told."""
+    """The datapath of the default part (xc7z020) on the reference layers: what tests and `compile_program` use
+    unless told."""
     return datapath_for(get_part("xc7z020"))
+
+
+_PROBE = Datapath(lanes=1, simd=1, tsimd=8, b_lanes=1, c_lanes=1, c_tsimd=4, gather=1, ew=1, pack=0)
 
 
 
@@ -62,45 +66,6 @@ def _round_up(a, b):
 
 
 # --- buffer sizes ----------------------------------------------------------------------------------
-
-@dataclass
-class EngineConfig:
-    """On-chip buffer sizes (elements) and widths the engine is compiled with: srhw_config.h. Each field is a
-    maximum over the program's layers at a 1280x720 output; the engine returns an error status on a layer that
-    exceeds a size, and `write_project` refuses a program whose needs a given config does not cover."""
-
-    max_w: int = 1  # widest map a conv runs on (line buffer columns)
-    max_k: int = 1  # largest kernel side (line buffer rows)
-    max_cin: int = 1  # most input channels of a conv (line buffer depth)
-    max_taps: int = 1  # k*k*c_in/g of one window, padded to SIMD/TSIMD
-    max_hid: int = 1  # sum-product hidden width per group, padded to TSIMD
-    max_rows: int = 1  # lane-buffer rows: groups x ceil(channels per group / LANES)
-    w8_per_lane: int = 1  # int8 weights per lane
-    t2b_per_lane: int = 1  # ternary W_b codes per lane
-    t2c_per_lane: int = 1  # ternary W_c codes per lane
-    max_c: int = 1  # channels of a channel-attention map
-    max_ca_hid: int = 1  # channel-attention hidden width
-    lb_bits: int = 2  # two's-complement bits of the widest code a conv reads (line buffer, window, W_b inputs)
-    h_bits: int = 2  # bits of the widest sum-product hidden value h = accb * a (graph.json's h_bits)
-
-    def union(self, other: "EngineConfig") -> "EngineConfig":
-        return EngineConfig(**{f.name: max(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)})
-
-    def covers(self, need: "EngineConfig") -> list:
-        return [f.name for f in fields(self) if getattr(need, f.name) > getattr(self, f.name)]
-
-    def header(self, dp: Datapath) -> str:
-        lines = ["// srhw_config.h -- datapath, widths and on-chip buffer sizes (elements) for this program at a",
-                 "// 1280x720 output frame. Generated by srhw.export.engine: do not edit.",
-                 "#ifndef SRHW_CONFIG_H", "#define SRHW_CONFIG_H", "",
-                 f"#define SRHW_LANES {dp.lanes}  // output channels per pass (srhw.export.engine_cost.datapath_for)",
-                 f"#define SRHW_SIMD {dp.simd}  // int8 MACs per lane per cycle; channels gathered per cycle",
-                 f"#define SRHW_TSIMD {dp.tsimd}  // ternary terms per lane per cycle",
-                 f"#define SRHW_LOG2_TSIMD {dp.log2_tsimd}", ""]
-        for f in fields(self):
-            lines.append(f"#define SRHW_{f.name.upper()} {getattr(self, f.name)}")
-        return "\n".join(lines + ["", "#endif", ""])
-
 
 # --- the weight blob -------------------------------------------------------------------------------
 
@@ -207,11 +172,11 @@ class Program:
                  "// Descriptor words follow srhw_engine.h's enum Field; tensor offsets are in units of H*W bytes.",
                  "#ifndef SRHW_PROGRAM_H", "#define SRHW_PROGRAM_H", "", '#include "srhw_engine.h"', "",
                  f"#define SRHW_N_LAYERS {len(self.descs)}",
-                 f"#define SRHW_ARENA_UNITS {self.header[4]}  // arena bytes = units x H x W",
+                 f"#define SRHW_ARENA_UNITS {self.header[4]}  // arena bytes = units x round_up(H x W, SRHW_BEAT)",
                  f"#define SRHW_WEIGHT_WORDS {self.header[12]}",
                  f"static_assert(SRHW_DESC_WORDS == {len(FIELDS)}, \"program.h does not match srhw_engine.h\");", "",
                  f"// header: magic, version, desc words, layers, arena units, input off/c/type, output off/c/type/factor, "
-                 "weight words, lanes, simd, tsimd",
+                 "weight words, lanes, simd, b_lanes, tsimd, c_lanes, c_tsimd, gather, beat, pack, 0...",
                  f"static const int32_t srhw_program_header[{HEADER_WORDS}] = {{{head}}};", "",
                  f"static const int32_t srhw_program[SRHW_N_LAYERS][SRHW_DESC_WORDS] = {{"]
         for d, name in zip(self.descs, self.names):
@@ -251,11 +216,21 @@ def _check_shift(n, sh, limit=63):
         raise SrhwError(f"{n.name}: shift out of [0, {limit}]")
 
 
+def _acc_bits(n, bias) -> int:
+    """Bits of a conv / W_c accumulator that starts at the bias and adds partial sums of the products: the declared
+    range [acc_lo, acc_hi] (bias included) and the partial sums without it, [acc_lo - max B, acc_hi - min B]."""
+    lo, hi = n.attrs["acc_lo"], n.attrs["acc_hi"]
+    b_lo, b_hi = int(np.min(bias)), int(np.max(bias))
+    bits = signed_bits(min(lo, lo - b_hi), max(hi, hi - b_lo))
+    if bits > ACC_BITS:
+        raise SrhwError(f"{n.name}: partial sums need {bits} bits, more than the engine's {ACC_BITS}-bit accumulators")
+    return bits
+
+
 def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Program:
     """The engine program of `graph` (an srhw.quant.graph.IntGraph) for `datapath` (default: xc7z020's).
     Raises SrhwError on what it cannot run."""
     dp = datapath or default_datapath()
-    lanes, simd, tsimd = dp.lanes, dp.simd, dp.tsimd
     g = graph
     if "input" not in g.tensors:
         raise SrhwError("graph has no 'input' tensor")
@@ -270,7 +245,11 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
     blob, arena = _Blob(), _Arena()
     where, size = {}, {}
     # buffers indexed SIMD/TSIMD at a time are at least that long, even when no layer uses them
-    need = EngineConfig(max_taps=tsimd, max_hid=tsimd, w8_per_lane=simd, t2b_per_lane=tsimd, t2c_per_lane=tsimd)
+    need = EngineConfig(max_taps=max(dp.simd, dp.tsimd), max_hid=dp.c_tsimd, w8_per_lane=dp.simd, t2b_per_lane=dp.tsimd,
+                        t2c_per_lane=dp.c_tsimd)
+    has_sp = any(n.op == "sp_conv" for n in g.nodes)
+    if has_sp and dp.b_lanes < 1:
+        raise SrhwError("the program has sum-product convs but the datapath no sum-product lanes")
     ups = 1
     for n in g.nodes:
         ups *= n.attrs["r"] if n.op == "pixel_shuffle" else 1
@@ -314,10 +293,10 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
                      W=blob.add(n.params["W"], "i8", w.transpose(0, 2, 3, 1), n.name),
                      B=blob.add(n.params["B"], "i32", p("B"), n.name), M=blob.add(n.params["M"], "i32", p("M"), n.name),
                      SHV=blob.add(n.params["SH"], "i32", p("SH"), n.name))
-            taps_p = _round_up(kh * kw * cig, simd)
-            rows = grp * _ceil_div(co // grp, lanes)
-            need = need.union(EngineConfig(max_w=lr_w * fac[x], max_k=max(kh, kw), max_cin=chans[x], max_taps=taps_p,
-                                           max_rows=rows, w8_per_lane=rows * taps_p, lb_bits=signed_bits(*codes[x])))
+            m = p("M")
+            need = need.union(EngineConfig(max_w=lr_w * fac[x], max_k=max(kh, kw), max_cin=chans[x], max_cout=co,
+                                           lb_bits=signed_bits(*codes[x]), acc_bits=_acc_bits(n, p("B")),
+                                           m_bits=signed_bits(min(int(m.min()), 0), max(int(m.max()), 0))))
         elif n.op == "sp_conv":
             wb, wc = p("WB"), p("WC")
             r, cig, kk, _ = wb.shape
@@ -334,12 +313,11 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
                      A=blob.add(n.params["A"], "i32", p("A"), n.name),
                      WC=blob.add(n.params["WC"], "t2", wc.reshape(co, rg), n.name),
                      B=blob.add(n.params["B"], "i32", p("B"), n.name))
-            taps_p, rg_p = _round_up(kk * kk * cig, tsimd), _round_up(rg, tsimd)
-            rows_b, rows_c = grp * _ceil_div(rg, lanes), grp * _ceil_div(co // grp, lanes)
-            need = need.union(EngineConfig(max_w=lr_w * fac[x], max_k=kk, max_cin=chans[x], max_taps=taps_p,
-                                           max_hid=rg_p, max_rows=max(rows_b, rows_c), t2b_per_lane=rows_b * taps_p,
-                                           t2c_per_lane=rows_c * rg_p, lb_bits=signed_bits(*codes[x]),
-                                           h_bits=a["h_bits"]))
+            sa = p("A")
+            need = need.union(EngineConfig(max_w=lr_w * fac[x], max_k=kk, max_cin=chans[x], max_cout=co,
+                                           lb_bits=signed_bits(*codes[x]), h_bits=a["h_bits"], accb_bits=a["accb_bits"],
+                                           acc_bits=_acc_bits(n, p("B")),
+                                           a_bits=signed_bits(min(int(sa.min()), 0), max(int(sa.max()), 0))))
         elif n.op == "add":
             y = n.inputs[1]
             if chans[x] != chans[y] or fac[x] != fac[y]:
@@ -348,6 +326,7 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
             _check_shift(n, a["SH"])
             chans[n.name] = chans[x]
             d.update(IN1_C=chans[y], IN1_T=dtype[y], MA=a["MA"], MB=a["MB"], SH=a["SH"])
+            need = need.union(EngineConfig(add_m_bits=signed_bits(min(a["MA"], a["MB"], 0), max(a["MA"], a["MB"], 0))))
         elif n.op == "act":
             lo, hi = a["out_lo"], a["out_hi"]
             chans[n.name] = chans[x]
@@ -372,7 +351,7 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
                      **{role: blob.add(n.params[role], "i8" if role in ("W1", "W2") else "i32",
                                        p(role).reshape(p(role).shape[0], -1) if role in ("W1", "W2") else p(role), n.name)
                         for role in ("W1", "B1", "M1", "SH1", "W2", "B2", "M2", "SH2", "LUT")})
-            need = need.union(EngineConfig(max_c=c, max_ca_hid=nh))
+            need = need.union(EngineConfig(max_c=c, max_ca_hid=nh, my_bits=signed_bits(min(a["MY"], 0), max(a["MY"], 0))))
         elif n.op == "pixel_shuffle":
             r = a["r"]
             if chans[x] % (r * r):
@@ -402,6 +381,8 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
         d.update(IN0=where[x], OUT=where[n.name], OUT_C=chans[n.name], OUT_T=dtype[n.name], LO=lo, HI=hi)
         if n.op == "add":
             d["IN1"] = where[n.inputs[1]]
+        if n.op in ("conv", "sp_conv"):
+            need = need.union(EngineConfig(**lane_buffers(d, dp)))
         label = f"{n.name}: {n.op} {chans[x]}->{chans[n.name]}"
         if n.op in ("concat", "interleave"):
             off = 0
@@ -422,7 +403,9 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
         raise SrhwError(f"graph output {out!r} is not a 3-channel map")
     words = blob.array()
     header = [MAGIC, VERSION, len(FIELDS), len(descs), arena.peak, where["input"], 3, T_U8, where[out], 3, dtype[out],
-              fac[out], len(words), dp.lanes, dp.simd, dp.tsimd]
+              fac[out], len(words), dp.lanes, dp.simd, dp.b_lanes, dp.tsimd, dp.c_lanes, dp.c_tsimd, dp.gather, dp.beat,
+              dp.pack, 0, 0]
+    assert len(header) == HEADER_WORDS
     for d in descs:
         for v in d:
             if not -(1 << 31) <= v < (1 << 31):
