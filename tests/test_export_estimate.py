@@ -148,11 +148,30 @@ def test_cycles_equal_the_engines_loop_iterations(spec, scale, tmp_path):
 
     g = tiny_graph(spec, scale)
     h, w = 9, 11
-    r = run_engine_csim(g, test_images(h, w), tmp_path, count_iters=True)
+    r = run_engine_csim(g, test_images(h, w), tmp_path, count_iters=True, native=True)  # ap_int: test_hls_engine
     assert r["mismatches"] == 0
     prog = compile_program(g)
     pred = [c["total"] for c in program_cycles(prog, h, w)]
     assert r["iters"] == pred, [(n, a, b) for n, a, b in zip(prog.names, r["iters"], pred) if a != b][:5]
+
+
+@pytest.mark.parametrize("spec,dp", [
+    ("st_bl(r=2c_out)", ec.Datapath(lanes=3, simd=5, tsimd=24, b_lanes=5, c_lanes=3, c_tsimd=8, gather=4, ew=3, beat=32,
+                                    pack=1)),
+    ("blrn-e(r=2)[rb]", ec.Datapath(lanes=5, simd=7, tsimd=8, b_lanes=0, c_lanes=0, c_tsimd=4, gather=8, ew=5, beat=64,
+                                    pack=1)),
+])
+def test_any_datapath_is_bit_exact_and_counted(spec, dp, tmp_path):
+    """Lane counts that are not powers of two, an odd packed lane, 32- and 64-byte beats, no ternary array (INT8):
+    still bit-exact, and the model still counts the C-sim's iterations."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_hls_engine import test_images, tiny_graph
+
+    g = tiny_graph(spec, 2)
+    r = run_engine_csim(g, test_images(7, 10), tmp_path, datapath=dp, count_iters=True, native=True)
+    assert r["mismatches"] == 0
+    prog = compile_program(g, datapath=dp)
+    assert r["iters"] == [c["total"] for c in program_cycles(prog, 7, 10)]
 
 
 def test_st_bl_engine_fits_the_7020(st_bl_graph):

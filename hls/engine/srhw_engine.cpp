@@ -543,8 +543,10 @@ static big_t ca_pool[SRHW_MAX_C];
 static big_t ca_hid[SRHW_MAX_CA_HID];
 static ap_uint<16> ca_att[SRHW_MAX_C];
 
-static int ca_layer(const int32_t *d, const int32_t *wts, const uint8_t *arena, uint8_t *arena_wr, int H, int W) {
+static int ca_layer(const int32_t *d, const int32_t *wts, const uint8_t *arena, const uint8_t *arena_b,
+                    uint8_t *arena_wr, int H, int W) {
     const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
+    const Fmap skip = fmap(d, D_IN1, D_IN1_C, D_IN1_T, H, W, d[D_F]);  // fused: the add's other input
     const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
     const int c = in.c, hid = d[D_HID];
     if (c > SRHW_MAX_C || hid > SRHW_MAX_CA_HID) return ST_TOO_MANY_CHANNELS;
@@ -599,8 +601,12 @@ fc2:
         ca_att[ch] = blob_i32(wts, d[D_LUT], int(z) - d[D_Z_LO]);
     }
 
-    // pass 2: rescale every channel by its attention code, min(e, EW) codes per cycle (2 x EW multipliers)
-    const int er = e < SRHW_EW ? e : SRHW_EW;
+    // pass 2: rescale every channel by its attention code, min(e, EW) codes per cycle (2 x EW multipliers);
+    // fused with the residual add that reads the result: the add in the same pass (the skip on the second port)
+    const int fuse = SRHW_FUSE_CA_ADD ? d[D_FUSE] : 0;
+    const int es = fuse ? per_beat2(in.t, skip.t) : e;
+    const int er = (es < e ? es : e) < SRHW_EW ? (es < e ? es : e) : SRHW_EW;
+    const int ylo = fuse ? d[D_Y_LO] : d[D_LO], yhi = fuse ? d[D_Y_HI] : d[D_HI];
 rescale:
     for (uint64_t i0 = 0; i0 < n; i0 += er) {
 #pragma HLS PIPELINE II = 1
@@ -610,7 +616,15 @@ rescale:
             const uint64_t i = i0 + s;
             if (s < er && i < n) {
                 const big_t prod = big_t(fm_load(arena, in, i)) * big_t(ca_att[i % c]);
-                fm_store(arena_wr, out, i, clamp(rshift_round(wide_t(prod) * d[D_MY], d[D_SH]), d[D_LO], d[D_HI]));
+                const act_t y = clamp(rshift_round(wide_t(prod) * d[D_MY], d[D_SH]), ylo, yhi);
+#if SRHW_FUSE_CA_ADD
+                if (fuse) {
+                    const big_t o = big_t(fm_load(arena_b, skip, i));
+                    const big_t acc = fuse == 1 ? big_t(y) * d[D_MA] + o * d[D_MB] : o * d[D_MA] + big_t(y) * d[D_MB];
+                    fm_store(arena_wr, out, i, clamp(rshift_round(wide_t(acc), d[D_ADD_SH]), d[D_LO], d[D_HI]));
+                } else
+#endif
+                    fm_store(arena_wr, out, i, y);
             }
         }
     }
@@ -786,7 +800,7 @@ layers:
 #endif
             case OP_ADD: st = add_layer(d, arena, arena_b, arena_wr, in_h, in_w); break;
             case OP_ACT: st = act_layer(d, arena, arena_wr, in_h, in_w); break;
-            case OP_CA: st = ca_layer(d, wts, arena, arena_wr, in_h, in_w); break;
+            case OP_CA: st = ca_layer(d, wts, arena, arena_b, arena_wr, in_h, in_w); break;
             case OP_PIXEL_SHUFFLE: st = pixel_shuffle_layer(d, arena, arena_wr, in_h, in_w); break;
             case OP_CHANNEL_SHUFFLE: st = channel_shuffle_layer(d, arena, arena_wr, in_h, in_w); break;
             case OP_SLICE: st = slice_layer(d, arena, arena_wr, in_h, in_w); break;

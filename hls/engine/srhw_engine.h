@@ -145,6 +145,8 @@ enum Field {
     D_HID_LO, D_HID_HI,       // CA hidden clamp
     D_Z_LO, D_Z_HI,           // CA pre-sigmoid clamp
     D_CH0, D_CH_STEP,         // slice: first input channel; concat/interleave: first output channel, step
+    D_FUSE,                   // CA fused with the residual add reading it: 0 no, 1 as its input a, 2 as its input b
+    D_ADD_SH, D_Y_LO, D_Y_HI, // fused: the add's shift (MA, MB, LO, HI are the add's), the CA's own clamp
     SRHW_DESC_WORDS
 };
 

@@ -31,6 +31,7 @@ class EngineConfig:
     a_bits: int = 2  # sum-product scales a_j
     add_m_bits: int = 2  # add multipliers MA, MB
     my_bits: int = 2  # channel-attention rescale multiplier MY
+    fuse_ca_add: int = 0  # 1: some channel attention runs fused with its residual add (the rescale pass's adders)
 
     def union(self, other: "EngineConfig") -> "EngineConfig":
         return EngineConfig(**{f.name: max(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)})

@@ -190,7 +190,8 @@ def descriptor_cycles(d: dict, dp, H: int, W: int) -> dict:
         hid = d["HID"]
         c["weights"] = cin + cin + 2 * hid * cin  # clear_sum, mean, fc1, fc2
         n = h * w * cin
-        c["pixels"] = _ceil_div(n, _min(e_in, e_out)) + _ceil_div(n, _min(e_in, e_out, dp.ew))  # pool, rescale
+        e_skip = per_beat(d["IN1_T"], dp.beat) if d.get("FUSE") else e_in  # fused: the add's other input too
+        c["pixels"] = _ceil_div(n, _min(e_in, e_out)) + _ceil_div(n, _min(e_in, e_out, e_skip, dp.ew))  # pool, rescale
     elif op == OPS["pixel_shuffle"]:
         c["pixels"] = _ceil_div(h * w * cin, _min(e_in, e_out))
         out_pixels = h * w * d["HID"] ** 2
@@ -215,7 +216,7 @@ def descriptor_bytes(d: dict, H: int, W: int, type_bytes: dict = TYPE_BYTES) -> 
     px = H * f * W * f
     op = d["OP"]
     rd = px * d["IN0_C"] * type_bytes[d["IN0_T"]] * (2 if op == OPS["ca"] else 1)
-    if op == OPS["add"]:
+    if op == OPS["add"] or (op == OPS["ca"] and d.get("FUSE")):
         rd += px * d["IN1_C"] * type_bytes[d["IN1_T"]]
     out_px = px * (d["HID"] ** 2 if op == OPS["pixel_shuffle"] else 1)
     wr = out_px * (d["OUT_C"] if op not in (OPS["concat"], OPS["interleave"]) else d["IN0_C"]) * type_bytes[d["OUT_T"]]
@@ -257,6 +258,8 @@ def multipliers(dp, cfg, family: str = "zynq7000") -> list:
         ("ca fc1/fc2 requant: acc x M", 2, ACC_BITS, MULT_BITS, None),
         ("ca rescale: x x att (EW codes per cycle)", dp.ew, ACT_BITS_DDR, 17, None),
         ("ca rescale: (x att) x MY (EW codes per cycle)", dp.ew, ACT_BITS_DDR + 17, cfg.my_bits, None),
+        ("ca fused add: y x MA, skip x MB (EW codes per cycle)", 2 * dp.ew * cfg.fuse_ca_add, ACT_BITS_DDR,
+         cfg.add_m_bits, None),
     ]
     return [(w, n, a, b, n * dsp48(a, b, family) if t is None else t) for w, n, a, b, t in rows]
 
@@ -288,7 +291,8 @@ def adder_trees(dp, cfg) -> list:
              np.where(pack, dp.lanes * tree_bits(dp.simd, PACKED_PRODUCT_BITS), 0)),
             ("accb accumulators", dp.b_lanes, dp.b_lanes * cfg.accb_bits),
             ("acc accumulators (conv, W_c)", dp.lanes + dp.c_lanes, (dp.lanes + dp.c_lanes) * cfg.acc_bits),
-            ("add / ca sums (EW + beat codes per cycle)", dp.ew + dp.beat, (dp.ew + dp.beat) * ACC_BITS)]
+            ("add / ca sums (EW + beat codes per cycle)", dp.ew * (1 + cfg.fuse_ca_add) + dp.beat,
+             (dp.ew * (1 + cfg.fuse_ca_add) + dp.beat) * ACC_BITS)]
 
 
 def bram36(depth, width):
@@ -382,13 +386,17 @@ _REF = [  # the paper's layers a program-independent datapath is chosen for: st_
     dict.fromkeys(("IN0_C", "OUT_C"), 64) | {"OP": OPS["conv"], "F": 1, "GROUPS": 1, "KH": 3, "KW": 3, "HID": 0,
                                                "IN0_T": 0, "OUT_T": 0, "IN1_T": 0},
 ]
-_LANES = np.arange(1, 65)
-_B_TSIMD = (8, 16, 32, 48, 64, 96, 128)
-_C_TSIMD = (4, 8, 16, 32, 64)
-_C_LANES_MAX = 32
+# lane counts: every count up to 32, then steps that stay within ~6 % of each other
+_LANES = np.asarray(sorted(set(range(1, 33)) | set(range(34, 65, 2)) | set(range(68, 129, 4)) | set(range(136, 257, 8))))
+_B_TSIMD = (8, 16, 32, 48, 64, 96, 128, 192, 288)
+_C_TSIMD = (4, 8, 16, 32, 64, 128)
+_C_LANES_MAX = 64
 _SIMD = (1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 32, 36, 48, 64)
 _GATHER = (2, 4, 8, 16, 32, 64)
-_EW = (1, 2, 4, 8, 16)
+# AXI beat per family: the 7-series PS HP ports are 64 bits (a 128-bit master is converted, 2 beats of DDR per
+# cycle at most); UltraScale(+) HP ports and a PL MIG take 128-512 bits (assumptions, board-dependent)
+_BEATS = {"zynq7000": (16,), "zynqusp": (16, 32, 64), "kintexus": (16, 32, 64)}
+_EW = (1, 2, 4, 8, 16, 32, 64)
 
 
 class _Grid:
@@ -423,8 +431,10 @@ def datapath_for_program(descs, cfg, part, h: int = 360, w: int = 640) -> Datapa
     """The datapath with the fewest cycles for the descriptors `descs` (dicts FIELD -> int) on an h x w LR input
     whose whole engine (datapath, declared buffers at cfg's sizes and widths, control) fits `part`'s budgets.
 
-    Block-coordinate search from the smallest datapath: the W_b x W_c trees jointly, the int8 conv array
-    (lanes x simd, packed or not), the gather width, the elementwise width; repeated until nothing improves.
+    Block-coordinate search from the smallest arrays (and the widest gather and elementwise passes): the W_b x W_c
+    trees jointly, the int8 conv array (lanes x simd, packed or not, with the elementwise width: both take DSPs),
+    the gather width, the elementwise width; each step takes the fastest candidate (as fast and smaller counts as
+    better, so a stage that does not bound gives room back), repeated until nothing improves.
     A program without sum-product convs gets no ternary array (b_lanes = c_lanes = 0)."""
     uniq = {}
     for d in descs:
@@ -438,7 +448,8 @@ def _search(uniq, cfg, part, h, w) -> Datapath:
     descs = [(dict(k), n) for k, n in uniq]
     has_sp = any(d["OP"] == OPS["sp_conv"] for d, _ in descs)
     cur = Datapath(lanes=1, simd=1, tsimd=8, b_lanes=1 if has_sp else 0, c_lanes=1 if has_sp else 0, c_tsimd=4,
-                   gather=1, ew=1, beat=16, pack=0)
+                   gather=max(_GATHER), ew=max(_EW), beat=16, pack=0)  # wide gather / ew first: they never bound the
+    # arrays' search; their own blocks then shrink them to what the arrays need
 
     def score(grid):
         cyc = _frame_cycles(descs, grid, h, w)
@@ -447,19 +458,25 @@ def _search(uniq, cfg, part, h, w) -> Datapath:
               & (res["bram"] <= BRAM_BUDGET * part.bram) & (res["ff"] <= part.ff))
         return np.where(ok, cyc, np.iinfo(np.int64).max), res["lut"] + 50 * res["dsp"] + 500 * res["bram"]
 
-    def blocks():  # each array together with the gather that feeds it (a pixel costs its slowest stage)
+    def blocks():
         if has_sp:
-            bl, bt, cl, ct, ga = np.meshgrid(_LANES, _B_TSIMD, _LANES[:_C_LANES_MAX], _C_TSIMD, _GATHER, indexing="ij")
-            yield dict(b_lanes=bl.ravel(), tsimd=bt.ravel(), c_lanes=cl.ravel(), c_tsimd=ct.ravel(), gather=ga.ravel())
-        ln, sd, pk, ga, ew = np.meshgrid(_LANES, _SIMD, (0, 1), _GATHER, _EW, indexing="ij")
-        yield dict(lanes=ln.ravel(), simd=sd.ravel(), pack=pk.ravel(), gather=ga.ravel(), ew=ew.ravel())
+            bl, bt, cl, ct = np.meshgrid(_LANES, _B_TSIMD, _LANES[_LANES <= _C_LANES_MAX], _C_TSIMD, indexing="ij")
+            yield dict(b_lanes=bl.ravel(), tsimd=bt.ravel(), c_lanes=cl.ravel(), c_tsimd=ct.ravel())
+        ln, sd, pk, ew = np.meshgrid(_LANES, _SIMD, (0, 1), _EW, indexing="ij")
+        yield dict(lanes=ln.ravel(), simd=sd.ravel(), pack=pk.ravel(), ew=ew.ravel())
+        ga, bt = np.meshgrid(_GATHER, _BEATS.get(part.family, (16,)), indexing="ij")
+        yield dict(gather=ga.ravel(), beat=bt.ravel())
         yield dict(ew=np.asarray(_EW))
 
-    best = int(score(_Grid(cur, lanes=[cur.lanes]))[0][0])
+    first = score(_Grid(cur, lanes=[cur.lanes]))
+    if first[0][0] == np.iinfo(np.int64).max:
+        cur = replace(cur, gather=min(_GATHER), ew=min(_EW))
+        first = score(_Grid(cur, lanes=[cur.lanes]))
+    best, best_size = int(first[0][0]), int(first[1][0])
     if best == np.iinfo(np.int64).max:
         raise SrhwError(f"no engine datapath fits {part.name}'s {part.dsp} DSPs, {part.lut} LUTs and {part.bram} BRAM36")
     seen = {}  # block -> the datapath it was last searched around (same context: same answer)
-    for _ in range(4):
+    for _ in range(6):
         improved = False
         for b, arrays in enumerate(blocks()):
             ctx = replace(cur, **{k: 0 for k in arrays})
@@ -474,8 +491,8 @@ def _search(uniq, cfg, part, h, w) -> Datapath:
             grid = _Grid(cur, **{k: np.asarray(v)[keep] for k, v in arrays.items()})
             cyc, size = score(grid)
             i = int(np.lexsort((size, cyc))[0])  # fewest cycles, then the smallest
-            if cyc[i] < best:
-                best, cur, improved = int(cyc[i]), grid.at(i), True
+            if (cyc[i], size[i]) < (best, best_size):  # faster, or as fast and smaller (frees room for the others)
+                best, best_size, cur, improved = int(cyc[i]), int(size[i]), grid.at(i), True
         if not improved:
             break
     return cur

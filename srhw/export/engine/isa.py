@@ -9,7 +9,9 @@ FIELDS = [
     "OP", "IN0", "IN0_C", "IN0_T", "IN1", "IN1_C", "IN1_T", "OUT", "OUT_C", "OUT_T", "F", "GROUPS", "KH", "KW",
     "HID", "W", "B", "M", "SHV", "A", "WC", "W1", "B1", "M1", "SH1", "W2", "B2", "M2", "SH2", "LUT",
     "SH", "MA", "MB", "MY", "LO", "HI", "HID_LO", "HID_HI", "Z_LO", "Z_HI", "CH0", "CH_STEP",
+    "FUSE", "ADD_SH", "Y_LO", "Y_HI",
 ]
+FUSE_CA_ADD_A, FUSE_CA_ADD_B = 1, 2  # a CA fused with the residual add that reads it, as the add's first / second input
 OPS = {"conv": 1, "sp_conv": 2, "add": 3, "act": 4, "ca": 5, "pixel_shuffle": 6, "channel_shuffle": 7,
        "slice": 8, "concat": 9, "interleave": 10}
 T_S8, T_U8, T_S16 = 0, 1, 2

@@ -28,7 +28,7 @@ from srhw.errors import SrhwError
 from srhw.export.engine.config import EngineConfig
 from srhw.export.engine.cost import (Datapath, datapath_for, datapath_for_program, descriptor_bytes, descriptor_cycles,
                                      lane_buffers)
-from srhw.export.engine.isa import (ACC_BITS, FIELDS, HEADER_WORDS, MAGIC, OPS, T_S8, T_S16, T_U8, TYPE_BYTES,
+from srhw.export.engine.isa import (ACC_BITS, FIELDS, FUSE_CA_ADD_A, FUSE_CA_ADD_B, HEADER_WORDS, MAGIC, OPS, T_S8, T_S16, T_U8, TYPE_BYTES,
                                     TYPE_RANGE, VERSION, WIDE_BITS)
 from srhw.export.parts import get_part
 from srhw.quant.fixedpoint import signed_bits
@@ -227,6 +227,18 @@ def _acc_bits(n, bias) -> int:
     return bits
 
 
+def _fusable_ca(g, i, last_use):
+    """The channel attention that node i (an add) can absorb: the node just before it, read by this add alone."""
+    n = g.nodes[i]
+    if n.op != "add" or i == 0:
+        return None
+    ca = g.nodes[i - 1]
+    if ca.op != "ca" or ca.name not in n.inputs or n.inputs.count(ca.name) != 1 or ca.name == g.output:
+        return None
+    readers = [m for m in g.nodes if ca.name in m.inputs]
+    return ca.name if len(readers) == 1 and last_use[ca.name] == i else None
+
+
 def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Program:
     """The engine program of `graph` (an srhw.quant.graph.IntGraph) for `datapath` (default: xc7z020's).
     Raises SrhwError on what it cannot run."""
@@ -384,7 +396,20 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
         if n.op in ("conv", "sp_conv"):
             need = need.union(EngineConfig(**lane_buffers(d, dp)))
         label = f"{n.name}: {n.op} {chans[x]}->{chans[n.name]}"
-        if n.op in ("concat", "interleave"):
+        ca = _fusable_ca(g, i, last_use)
+        if ca is not None and names and names[-1].startswith(f"{ca}:"):
+            # the channel attention just before writes this add's output in its rescale pass: one pass less, its
+            # map never written nor read back
+            prev = dict(zip(FIELDS, descs[-1]))
+            k = n.inputs.index(ca)
+            other = n.inputs[1 - k]
+            prev.update(FUSE=FUSE_CA_ADD_A if k == 0 else FUSE_CA_ADD_B, IN1=where[other], IN1_C=chans[other],
+                        IN1_T=dtype[other], MA=a["MA"], MB=a["MB"], ADD_SH=a["SH"], Y_LO=prev["LO"], Y_HI=prev["HI"],
+                        LO=lo, HI=hi, OUT=where[n.name], OUT_T=dtype[n.name])
+            descs[-1] = [int(prev[f]) for f in FIELDS]
+            names[-1] = f"{ca}+{n.name}: ca {prev['IN0_C']}->{chans[n.name]} fused with the residual add"
+            need = need.union(EngineConfig(fuse_ca_add=1))
+        elif n.op in ("concat", "interleave"):
             off = 0
             for j, t in enumerate(n.inputs):
                 dj = dict(d, IN0=where[t], IN0_C=chans[t], IN0_T=dtype[t],
