@@ -31,10 +31,10 @@ from dataclasses import asdict, dataclass, field
 
 from torch import nn
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.export.engine import FIELDS, OPS, compile_program, datapath_for_graph, program_bytes, program_cycles, resources
 from srhw.export.engine.cost import bound_resource
-from srhw.export.parts import BRAM_BUDGET, DSP_BUDGET, LUT_BUDGET, Part  # budgets re-exported (est.LUT_BUDGET)
+from srhw.hw.parts import BRAM_BUDGET, DSP_BUDGET, LUT_BUDGET, Part  # budgets re-exported (est.LUT_BUDGET)
 from srhw.models import SumProductConv2d
 from srhw.profile.counting import conv_runs, lr_size, meta_model
 

@@ -27,10 +27,10 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.export.engine.config import EngineConfig
 from srhw.export.engine.isa import DESC_WORDS, OPS, T_S16, TYPE_BYTES
-from srhw.export.parts import BRAM_BUDGET, DSP_BUDGET, LUT_BUDGET
+from srhw.hw.parts import BRAM_BUDGET, DSP_BUDGET, LUT_BUDGET
 
 ACC_BITS = 48  # big_t: add / channel-attention sums
 MULT_BITS = 32  # descriptor multipliers of add / CA (int32 words)

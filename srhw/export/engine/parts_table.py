@@ -11,7 +11,7 @@ the resource that bounds the datapath. Figures are analytic (never synthesised).
 import argparse
 
 from srhw.export import estimate as est
-from srhw.export.parts import PARTS
+from srhw.hw.parts import PARTS
 from srhw.quant.graph import load_graph
 
 

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.export.engine.config import EngineConfig
 from srhw.export.engine.cost import (Datapath, datapath_for, datapath_for_program, descriptor_bytes, descriptor_cycles,
                                      lane_buffers)
 from srhw.export.engine.isa import (ACC_BITS, FIELDS, FUSE_CA_ADD_A, FUSE_CA_ADD_B, HEADER_WORDS, MAGIC, OPS, T_S8, T_S16, T_U8, TYPE_BYTES,
                                     TYPE_RANGE, VERSION, WIDE_BITS)
-from srhw.export.parts import get_part
+from srhw.hw.parts import get_part
 from srhw.quant.fixedpoint import signed_bits
 
 FRAME = (720, 1280)  # output frame the buffers are sized for (hardware.md)

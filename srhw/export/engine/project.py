@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.export.engine.cost import Datapath
 from srhw.export.engine.program import EngineConfig, Program, compile_program, datapath_for_graph
-from srhw.export.parts import get_part
-from srhw.io import atomic_path, write_text
+from srhw.hw.parts import get_part
+from srhw.core.io import atomic_path, write_text
 
 ENGINE_SRC = Path(__file__).resolve().parents[3] / "hls" / "engine"
 SOURCES = ("srhw_engine.h", "srhw_engine.cpp", "tb_engine.cpp")
@@ -115,7 +115,7 @@ def write_project(graph, folder, part: str = "xc7z020", clock_mhz: float = 150.0
 
 
 def _full_part(name: str) -> str:
-    """A device string vitis_hls accepts for the base names of srhw.export.parts (package/speed assumed)."""
+    """A device string vitis_hls accepts for the base names of srhw.hw.parts (package/speed assumed)."""
     return {"xc7z020": "xc7z020clg400-1", "xc7z045": "xc7z045ffg900-2", "xczu3eg": "xczu3eg-sbva484-1-e",
             "xczu9eg": "xczu9eg-ffvb1156-2-e", "xcku040": "xcku040-ffva1156-2-e"}.get(name, name)
 

@@ -16,7 +16,7 @@ roofline uses (hardware.md: ~3 GB/s practical through the 7-series PS HP ports) 
 
 from dataclasses import asdict, dataclass
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,6 @@ _KUS = "UltraScale FPGA Product Selection Guide (XMP102) / DS890 Kintex UltraSca
 LUT_BUDGET = 0.85
 DSP_BUDGET = 1.0
 BRAM_BUDGET = 0.9
-
-
-def within_budget(totals: dict, part: "Part") -> bool:
-    """Whether a design's {lut, dsp, bram, ff} totals fit `part` within the budgets above."""
-    return (totals["lut"] <= LUT_BUDGET * part.lut and totals["dsp"] <= DSP_BUDGET * part.dsp
-            and totals["bram"] <= BRAM_BUDGET * part.bram and totals["ff"] <= part.ff)
 
 
 PARTS = {p.name: p for p in [
