@@ -131,7 +131,7 @@ static inline void tick(int stage) {
 #define SRHW_LB_PIXELS ((SRHW_MAX_K - 1) * SRHW_MAX_W + SRHW_MAX_K + 1)
 static lb_t line_buf[SRHW_LB_PIXELS][SRHW_MAX_CIN];
 static inline int lb_ring(int kh, int kw, int w) { return (kh - 1) * w + 2 * (kw / 2) + 2; }
-static lb_t window[SRHW_MAX_TAPS];  // one pixel's k*k*c_in/g taps, zero-padded to SIMD / B_TSIMD (ping-pong)
+static lb_t window[SRHW_MAX_TAPS];  // one pixel's k*k*c_in/g taps, zero-padded to SIMD / TSIMD (ping-pong)
 static hid_t hidden[SRHW_MAX_HID];  // sum-product hidden vector h = accb * a of one group, zero-padded (ping-pong)
 static act_t out_buf[SRHW_MAX_COUT];  // one pixel's output codes, before the store (ping-pong)
 
@@ -365,7 +365,7 @@ static int sp_conv_layer(const int32_t *d, const int32_t *wts, const uint8_t *ar
     const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
     const int g = d[D_GROUPS], k = d[D_KH], r = d[D_HID];
     const int cig = in.c / g, rg = r / g, cog = out.c / g;
-    const int taps = k * k * cig, taps_p = round_up(taps, SRHW_B_TSIMD), rg_p = round_up(rg, SRHW_C_TSIMD);
+    const int taps = k * k * cig, taps_p = round_up(taps, SRHW_TSIMD), rg_p = round_up(rg, SRHW_C_TSIMD);
     const int tiles_b = ceil_div(rg, SRHW_B_LANES), tiles_c = ceil_div(cog, SRHW_C_LANES);
     const int rows_b = g * tiles_b, rows_c = g * tiles_c;
     const int ring = lb_ring(k, k, in.w);
@@ -429,13 +429,13 @@ rows_y:
 #pragma HLS ARRAY_PARTITION variable = accb complete
                     for (int l = 0; l < SRHW_B_LANES; l++) accb[l] = 0;
                 wb_add:
-                    for (int t0 = 0; t0 < taps_p; t0 += SRHW_B_TSIMD) {
+                    for (int t0 = 0; t0 < taps_p; t0 += SRHW_TSIMD) {
 #pragma HLS PIPELINE II = 1
                         SRHW_STAGE(S_MAC);
                         for (int l = 0; l < SRHW_B_LANES; l++) {
 #pragma HLS UNROLL
-                            partb_t part = 0;  // a B_TSIMD-input adder tree per lane
-                            for (int s = 0; s < SRHW_B_TSIMD; s++) {
+                            partb_t part = 0;  // a TSIMD-input adder tree per lane
+                            for (int s = 0; s < SRHW_TSIMD; s++) {
 #pragma HLS UNROLL
                                 part += tern_term(wb_buf[l][row * taps_p + t0 + s], partb_t(window[t0 + s]));
                             }
@@ -756,7 +756,7 @@ int srhw_engine(const int32_t *prog, int32_t n_layers, const int32_t *wts, const
 #pragma HLS ARRAY_PARTITION variable = bias_buf dim = 1 complete
 #pragma HLS ARRAY_PARTITION variable = mult_buf dim = 1 complete
 #pragma HLS ARRAY_PARTITION variable = shift_buf dim = 1 complete
-    // one word per lane and cycle: SIMD int8 weights (8*SIMD bits) or B_TSIMD / C_TSIMD ternary codes
+    // one word per lane and cycle: SIMD int8 weights (8*SIMD bits) or TSIMD / C_TSIMD ternary codes
     SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = w8_buf dim = 2 cyclic factor = SRHW_SIMD)
     SRHW_PRAGMA(HLS ARRAY_PARTITION variable = window cyclic factor = SRHW_MAX_PAR)
     SRHW_PRAGMA(HLS ARRAY_PARTITION variable = out_buf cyclic factor = SRHW_BEAT)
@@ -766,7 +766,7 @@ int srhw_engine(const int32_t *prog, int32_t n_layers, const int32_t *wts, const
 #pragma HLS ARRAY_PARTITION variable = wc_buf dim = 1 complete
 #pragma HLS ARRAY_PARTITION variable = a_buf dim = 1 complete
 #pragma HLS ARRAY_PARTITION variable = cbias_buf dim = 1 complete
-    SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = wb_buf dim = 2 cyclic factor = SRHW_B_TSIMD)
+    SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = wb_buf dim = 2 cyclic factor = SRHW_TSIMD)
     SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = wc_buf dim = 2 cyclic factor = SRHW_C_TSIMD)
     SRHW_PRAGMA(HLS ARRAY_PARTITION variable = hidden cyclic factor = SRHW_C_TSIMD)
 #pragma HLS BIND_STORAGE variable = a_buf type = ram_1p impl = lutram

@@ -10,7 +10,7 @@
 //   * int8 conv: SRHW_LANES output channels x SRHW_SIMD taps per cycle on DSP48s; with SRHW_PACK, two
 //     lanes share one DSP48 (two int8 products of one 8-bit code per multiply, the DSP's pre-adder packs
 //     the two weights) and each lane's SIMD products meet in a LUT adder tree;
-//   * sum-product W_b: SRHW_B_LANES hidden channels x SRHW_B_TSIMD ternary terms per cycle (LUT add/sub
+//   * sum-product W_b: SRHW_B_LANES hidden channels x SRHW_TSIMD ternary terms per cycle (LUT add/sub
 //     trees, no multiplier: a 2-bit code selects +x, -x or 0), then the lane's scale a_j (one DSP48 each);
 //   * sum-product W_c: SRHW_C_LANES output channels x SRHW_C_TSIMD terms per cycle, its own trees sized
 //     for its share of the work (W_c does ~1/6 of W_b's adds, at the wider hidden width);
@@ -39,7 +39,7 @@
 // SRHW_LB_BITS the widest code a conv reads, SRHW_H_BITS the widest hidden value h = accb * a,
 // SRHW_ACCB_BITS / SRHW_ACC_BITS the W_b / conv and W_c accumulators, SRHW_M_BITS / SRHW_A_BITS the conv
 // multipliers and the scales a_j. Every multiplier and adder is as wide as the values it carries.
-#if !defined(SRHW_LANES) || !defined(SRHW_SIMD) || !defined(SRHW_B_LANES) || !defined(SRHW_B_TSIMD) || \
+#if !defined(SRHW_LANES) || !defined(SRHW_SIMD) || !defined(SRHW_B_LANES) || !defined(SRHW_TSIMD) || \
     !defined(SRHW_C_LANES) || !defined(SRHW_C_TSIMD) || !defined(SRHW_GATHER) || !defined(SRHW_BEAT) || \
     !defined(SRHW_PACK) || !defined(SRHW_LB_BITS) || !defined(SRHW_H_BITS) || !defined(SRHW_ACCB_BITS) || \
     !defined(SRHW_ACC_BITS) || !defined(SRHW_M_BITS) || !defined(SRHW_A_BITS)
@@ -88,7 +88,7 @@ typedef ap_int<SRHW_ACCB_BITS> accb_t;  // W_b accumulators
 typedef ap_int<SRHW_M_BITS> mult_t;     // conv requantization multipliers
 typedef ap_int<SRHW_A_BITS> scale_t;    // sum-product scales a_j
 typedef ap_int<SRHW_H_BITS> hid_t;      // a sum-product hidden value h = accb * a
-typedef ap_int<SRHW_LB_BITS + SRHW_LOG2_B_TSIMD> partb_t;  // one lane's W_b adder tree: B_TSIMD terms
+typedef ap_int<SRHW_LB_BITS + SRHW_LOG2_TSIMD> partb_t;  // one lane's W_b adder tree: TSIMD terms
 typedef ap_int<SRHW_H_BITS + SRHW_LOG2_C_TSIMD> partc_t;   // one lane's W_c adder tree: C_TSIMD terms
 #else
 // C-simulation shortcut, never for synthesis (-DSRHW_NATIVE_TYPES): the same values in native C types,

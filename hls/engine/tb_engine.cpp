@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (prog[H_LANES] != SRHW_LANES || prog[H_SIMD] != SRHW_SIMD || prog[H_B_LANES] != SRHW_B_LANES ||
-        prog[H_B_TSIMD] != SRHW_B_TSIMD || prog[H_C_LANES] != SRHW_C_LANES || prog[H_C_TSIMD] != SRHW_C_TSIMD ||
+        prog[H_B_TSIMD] != SRHW_TSIMD || prog[H_C_LANES] != SRHW_C_LANES || prog[H_C_TSIMD] != SRHW_C_TSIMD ||
         prog[H_GATHER] != SRHW_GATHER || prog[H_BEAT] != SRHW_BEAT || prog[H_PACK] != SRHW_PACK) {
         std::fprintf(stderr, "tb_engine: %s is laid out for another datapath (srhw_config.h)\n", argv[1]);
         return 2;

@@ -72,7 +72,7 @@ def _slug(spec: str) -> str:
 
 def default_checkpoint(spec: str, scale: int) -> Path:
     """Where shipped checkpoints live: models/<spec slug>-x<scale>.safetensors at the repo root."""
-    return Path(__file__).resolve().parents[1] / "models" / f"{_slug(spec)}-x{scale}.safetensors"
+    return Path(__file__).resolve().parents[2] / "models" / f"{_slug(spec)}-x{scale}.safetensors"
 
 
 # --- steps ----------------------------------------------------------------------------------------

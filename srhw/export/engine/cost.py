@@ -393,8 +393,9 @@ _C_TSIMD = (4, 8, 16, 32, 64, 128)
 _C_LANES_MAX = 64
 _SIMD = (1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 32, 36, 48, 64)
 _GATHER = (2, 4, 8, 16, 32, 64)
-# AXI beat per family: the 7-series PS HP ports are 64 bits (a 128-bit master is converted, 2 beats of DDR per
-# cycle at most); UltraScale(+) HP ports and a PL MIG take 128-512 bits (assumptions, board-dependent)
+# AXI beat per family (assumptions, board-dependent): 16 bytes on the 7-series (its PS HP ports are 64 bits wide, so
+# a beat takes two of their cycles: the per-layer DDR term, the aggregate practical bandwidth, bounds that); up to
+# 64 bytes on UltraScale(+) (128-bit HP ports, PL DDR through a 512-bit MIG)
 _BEATS = {"zynq7000": (16,), "zynqusp": (16, 32, 64), "kintexus": (16, 32, 64)}
 _EW = (1, 2, 4, 8, 16, 32, 64)
 

@@ -5,7 +5,7 @@ shared datapath runs the layers one after the other, feature maps in a DDR arena
 weights in on-chip lane buffers. This module serialises a golden graph (srhw.quant.graph) into what the
 engine reads from DDR:
 
-  * program.bin: a 16-word header (what the PS driver needs: arena size, input/output maps) and one
+  * program.bin: a 24-word header (what the PS driver needs: arena size, input/output maps, the datapath) and one
     descriptor of SRHW_DESC_WORDS int32 per engine op (`isa.FIELDS`, the order of srhw_engine.h's enum);
     program.h holds the same words as C constants, one commented line per op;
   * weights.bin: the weight blob, little-endian 32-bit words: int8 weights 4 per word, ternary codes
@@ -14,8 +14,8 @@ engine reads from DDR:
   * srhw_config.h: the datapath (`cost.Datapath`, chosen per part by `cost.datapath_for`), the
     widths and the on-chip buffer sizes this program needs at a 1280x720 output frame.
 
-Feature maps are HWC in the arena; a map's offset is in units of H*W bytes (H x W = the LR input), so one
-program and one compile serve every input size. Arena space is reused once a map has no reader left
+Feature maps are HWC in the arena; a map's offset is in units of round_up(H*W, beat) bytes (H x W = the LR
+input), so one program and one compile serve every input size and every map starts on a beat. Arena space is reused once a map has no reader left
 (first fit, in graph order: deterministic). Same graph -> byte-identical files.
 """
 
@@ -28,8 +28,8 @@ from srhw.core.errors import SrhwError
 from srhw.export.engine.config import EngineConfig
 from srhw.export.engine.cost import (Datapath, datapath_for, datapath_for_program, descriptor_bytes, descriptor_cycles,
                                      lane_buffers)
-from srhw.export.engine.isa import (ACC_BITS, FIELDS, FUSE_CA_ADD_A, FUSE_CA_ADD_B, HEADER_WORDS, MAGIC, OPS, T_S8, T_S16, T_U8, TYPE_BYTES,
-                                    TYPE_RANGE, VERSION, WIDE_BITS)
+from srhw.export.engine.isa import (ACC_BITS, FIELDS, FUSE_CA_ADD_A, FUSE_CA_ADD_B, HEADER_WORDS, MAGIC, OPS, T_S8,
+                                    T_S16, T_U8, TYPE_BYTES, TYPE_RANGE, VERSION, WIDE_BITS)
 from srhw.hw.parts import get_part
 from srhw.quant.fixedpoint import signed_bits
 
