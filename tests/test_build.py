@@ -1,4 +1,4 @@
-"""`srhw build` end to end through the CLI (issue 5, step 5): report keys, C-sim, determinism, bad input."""
+"""`srhw build` end to end through the CLI: report keys, C-sim, determinism, bad input."""
 
 import json
 import subprocess
@@ -118,8 +118,9 @@ def test_checkpoint_with_another_r(ckpt, tmp_path):
 
 
 def test_impossible_fit(tmp_path):
-    """st_bl(r=6c_out) x4: one upsampler layer's double-buffered ternary weights alone overflow the 7020's BRAM."""
-    _bad(["--model", "st_bl", "--r", "6c_out", "--scale", "4", "--part", "xc7z020", "--random-weights"], tmp_path,
+    """st_bl(r=16c_out) x4: one upsampler layer's ternary W_b (4096 x 576 codes, 4.7 Mbit) alone overflows the 7020's
+    BRAM, in the layer-sequential engine as in the dataflow pipeline."""
+    _bad(["--model", "st_bl", "--r", "16c_out", "--scale", "4", "--part", "xc7z020", "--random-weights"], tmp_path,
          "does not fit xc7z020")
 
 

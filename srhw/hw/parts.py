@@ -41,12 +41,6 @@ _Z7 = "Zynq-7000 SoC Product Selection Guide (XMP097) / DS190 table 1"
 _ZUS = "Zynq UltraScale+ MPSoC Product Selection Guide (XMP104) / DS891 table 2"
 _KUS = "UltraScale FPGA Product Selection Guide (XMP102) / DS890 Kintex UltraScale feature summary"
 
-# fractions of a part a design may use (hardware.md: ~45 k of the 7020's 53.2 k LUTs for arithmetic)
-LUT_BUDGET = 0.85
-DSP_BUDGET = 1.0
-BRAM_BUDGET = 0.9
-
-
 PARTS = {p.name: p for p in [
     # PS DDR3 32-bit DDR3-1066: 4.3 GB/s peak, ~3 GB/s practical via HP ports (hardware.md)
     Part("xc7z020", "zynq7000", 53_200, 106_400, 220, 140, 3.0, _Z7),

@@ -15,7 +15,7 @@ Everything here reads the C++ as written, never a synthesis result (no vitis_hls
   * `multipliers`, `adder_trees`, `memories`, `resources`: each multiply in DSP48s at its operands' declared
     widths, each adder tree's inputs x width in LUTs, each declared array after its pragmas in BRAM36/LUTRAM.
   * `datapath_for_program`: the datapath with the fewest frame cycles on this program's own layers that fits
-    the part's budgets (parts.LUT_BUDGET, DSP_BUDGET, BRAM_BUDGET), found by block-coordinate search over the
+    the part's budgets (srhw.hw.budget), found by block-coordinate search over the
     arrays (any lane count, not only powers of two).
 
 The formulas take plain ints or numpy arrays for the datapath's fields (the search evaluates many at once).
@@ -27,10 +27,10 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
-from srhw.core.errors import SrhwError
 from srhw.export.engine.config import EngineConfig
 from srhw.export.engine.isa import DESC_WORDS, OPS, T_S16, TYPE_BYTES
-from srhw.hw.parts import BRAM_BUDGET, DSP_BUDGET, LUT_BUDGET
+from srhw.hw.bram import BRAM18_ASPECTS
+from srhw.hw.budget import BRAM_BUDGET, DSP_BUDGET, FF_BUDGET, LUT_BUDGET
 
 ACC_BITS = 48  # big_t: add / channel-attention sums
 MULT_BITS = 32  # descriptor multipliers of add / CA (int32 words)
@@ -296,12 +296,10 @@ def adder_trees(dp, cfg) -> list:
 
 
 def bram36(depth, width):
-    """BRAM36s of one memory of depth x width bits, as Vivado maps it: the cheapest BRAM18 aspect ratio
-    (16Kx1, 8Kx2, 4Kx4, 2Kx9, 1Kx18, 512x36 simple dual port) tiled over depth and width, then pairs of
-    BRAM18 rounded up to whole BRAM36 per memory (one memory = one array partition)."""
-    n18 = _min(*[_ceil_div(depth, d) * _ceil_div(width, w)
-                 for d, w in ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))])
-    return _ceil_div(n18, 2)
+    """srhw.hw.bram.bram36 (the one BRAM36 mapping: its BRAM18 aspect ratios, pairs rounded up to BRAM36) for ints or
+    numpy arrays of candidates (the datapath search maps thousands at once)."""
+    n18 = _min(*[_ceil_div(depth, d) * _ceil_div(width, w) for d, w in BRAM18_ASPECTS])
+    return np.where((np.asarray(depth) > 0) & (np.asarray(width) > 0), _ceil_div(n18, 2), 0)
 
 
 def memories(cfg, dp) -> list:
@@ -373,7 +371,7 @@ def resources(cfg, dp, family: str = "zynq7000") -> dict:
 def bound_resource(res: dict, part) -> str:
     """The resource the datapath fills most, as a fraction of its budget on `part` (what limits a wider one)."""
     use = {"LUT": res["lut"] / (LUT_BUDGET * part.lut), "DSP48": res["dsp"] / (DSP_BUDGET * part.dsp),
-           "BRAM36": res["bram"] / (BRAM_BUDGET * part.bram), "FF": res["ff"] / part.ff}
+           "BRAM36": res["bram"] / (BRAM_BUDGET * part.bram), "FF": res["ff"] / (FF_BUDGET * part.ff)}
     return max(use, key=use.get)
 
 
@@ -430,7 +428,8 @@ def _needs(cfg, descs, dp):
 
 def datapath_for_program(descs, cfg, part, h: int = 360, w: int = 640) -> Datapath:
     """The datapath with the fewest cycles for the descriptors `descs` (dicts FIELD -> int) on an h x w LR input
-    whose whole engine (datapath, declared buffers at cfg's sizes and widths, control) fits `part`'s budgets.
+    whose whole engine (datapath, declared buffers at cfg's sizes and widths, control) fits `part`'s budgets (if
+    none does, the smallest datapath: the estimate then reports that the engine does not fit).
 
     Block-coordinate search from the smallest arrays (and the widest gather and elementwise passes): the W_b x W_c
     trees jointly, the int8 conv array (lanes x simd, packed or not, with the elementwise width: both take DSPs),
@@ -456,7 +455,7 @@ def _search(uniq, cfg, part, h, w) -> Datapath:
         cyc = _frame_cycles(descs, grid, h, w)
         res = resources(_needs(cfg, descs, grid), grid, part.family)
         ok = ((res["lut"] <= LUT_BUDGET * part.lut) & (res["dsp"] <= DSP_BUDGET * part.dsp)
-              & (res["bram"] <= BRAM_BUDGET * part.bram) & (res["ff"] <= part.ff))
+              & (res["bram"] <= BRAM_BUDGET * part.bram) & (res["ff"] <= FF_BUDGET * part.ff))
         return np.where(ok, cyc, np.iinfo(np.int64).max), res["lut"] + 50 * res["dsp"] + 500 * res["bram"]
 
     def blocks():
@@ -475,7 +474,7 @@ def _search(uniq, cfg, part, h, w) -> Datapath:
         first = score(_Grid(cur, lanes=[cur.lanes]))
     best, best_size = int(first[0][0]), int(first[1][0])
     if best == np.iinfo(np.int64).max:
-        raise SrhwError(f"no engine datapath fits {part.name}'s {part.dsp} DSPs, {part.lut} LUTs and {part.bram} BRAM36")
+        return cur  # nothing fits: the smallest datapath, and the estimate says the engine does not fit
     seen = {}  # block -> the datapath it was last searched around (same context: same answer)
     for _ in range(6):
         improved = False

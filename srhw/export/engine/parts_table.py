@@ -21,7 +21,7 @@ def rows(graph, clock_mhz: float = 150.0) -> list:
     out = []
     for name, part in PARTS.items():
         ls = est.estimate_layer_sequential(graph, part, clock_mhz, scale)
-        roof = est.roofline(layers, part, clock_mhz, ls.offchip_bytes_per_frame)
+        roof = est.dense_roofline(layers, part, clock_mhz, ls.offchip_bytes_per_frame)
         out.append({"spec": spec, "part": name, "fps": ls.fps_720p, "roofline_fps": roof["fps"],
                     "roofline_bound": roof["bound"], "efficiency": ls.fps_720p / roof["fps"], "fits": ls.fits,
                     "use": {k: ls.totals[k] / part.capacity()[k] for k in ("lut", "dsp", "bram")},
