@@ -1,0 +1,80 @@
+"""Pixelwise stream ops of the golden graph: `act` (clamp) and `add` (residual join + requantize).
+
+    act  y = clamp(x, out_lo, out_hi)
+    add  y = clamp(rshift_round(a*MA + b*MB, SH), out.lo, out.hi)
+
+`Act` is combinational (ready and valid pass through). `Add` joins two streams (a pixel of each is
+taken together), computes in two registered stages and writes a small FIFO; like the conv layer it
+takes a pair only with a FIFO credit, so output back-pressure stops both inputs.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.wiring import In, Out
+
+from rtl.cse import signed_width
+from rtl.stream.conv import Port, delay
+
+
+def _shape(p: Port):
+    return signed(p.bits) if p.signed else unsigned(p.bits)
+
+
+class Act(wiring.Component):
+    def __init__(self, inp: Port, out: Port, lo: int, hi: int):
+        self.inp, self.out, self.lo, self.hi = inp, out, int(lo), int(hi)
+        super().__init__({"i_valid": In(1), "i_ready": Out(1), "i_data": In(inp.width),
+                          "o_valid": Out(1), "o_ready": In(1), "o_data": Out(out.width)})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += [self.o_valid.eq(self.i_valid), self.i_ready.eq(self.o_ready)]
+        ys = []
+        for c in range(self.inp.channels):
+            x = self.inp.word(self.i_data, c)
+            y = Signal(_shape(self.out), name=f"y{c}")
+            m.d.comb += y.eq(Mux(x < self.lo, self.lo, Mux(x > self.hi, self.hi, x)))
+            ys.append(y)
+        m.d.comb += self.o_data.eq(Cat(*ys))
+        return m
+
+
+class Add(wiring.Component):
+    def __init__(self, a: Port, b: Port, out: Port, ma: int, mb: int, sh: int):
+        if not (a.channels == b.channels == out.channels):
+            raise ValueError(f"add of {a.channels} and {b.channels} channels into {out.channels}")
+        self.a, self.b, self.out, self.ma, self.mb, self.sh = a, b, out, int(ma), int(mb), int(sh)
+        super().__init__({"a_valid": In(1), "a_ready": Out(1), "a_data": In(a.width),
+                          "b_valid": In(1), "b_ready": Out(1), "b_data": In(b.width),
+                          "o_valid": Out(1), "o_ready": In(1), "o_data": Out(out.width)})
+
+    def elaborate(self, platform):
+        m = Module()
+        depth = 4
+        m.submodules.fifo = fifo = SyncFIFO(width=self.out.width, depth=depth)
+        occ = Signal(range(depth + 1))
+        take = Signal()
+        m.d.comb += take.eq(self.a_valid & self.b_valid & (occ < depth))
+        m.d.comb += [self.a_ready.eq(take), self.b_ready.eq(take)]
+        popped = fifo.r_en & fifo.r_rdy
+        m.d.sync += occ.eq(occ + take - popped)
+        m.d.comb += [self.o_valid.eq(fifo.r_rdy), self.o_data.eq(fifo.r_data), fifo.r_en.eq(self.o_ready)]
+        a, b, o = self.a, self.b, self.out
+        lo = min(a.lo * self.ma, a.hi * self.ma) + min(b.lo * self.mb, b.hi * self.mb)
+        hi = max(a.lo * self.ma, a.hi * self.ma) + max(b.lo * self.mb, b.hi * self.mb)
+        half = (1 << (self.sh - 1)) if self.sh > 0 else 0
+        aw = signed_width(lo, hi + half)
+        ys = []
+        for c in range(o.channels):
+            acc = Signal(signed(aw), name=f"acc{c}", reset_less=True)
+            m.d.sync += acc.eq(a.word(self.a_data, c) * self.ma + b.word(self.b_data, c) * self.mb + half)
+            q = Signal(signed(aw), name=f"q{c}")
+            m.d.comb += q.eq(acc >> self.sh)
+            y = Signal(_shape(o), name=f"y{c}", reset_less=True)
+            m.d.sync += y.eq(Mux(q < o.lo, o.lo, Mux(q > o.hi, o.hi, q)))
+            ys.append(y)
+        m.d.comb += [fifo.w_en.eq(delay(m, take, 2, "v", reset_less=False)), fifo.w_data.eq(Cat(*ys))]
+        return m
