@@ -69,6 +69,67 @@ def delay(m, sig, n: int, name: str, reset_less: bool = True):
     return sig
 
 
+PACK_SHIFT = 17  # two int8 x 8-bit products in one DSP48E1: x * (w_b * 2^17 + w_a), A port 25 bits
+PACK_BITS = 25
+
+
+def pack_ok(xmag: int, wmag: int) -> bool:
+    """The low product must fit PACK_SHIFT signed bits for the split to be exact."""
+    return xmag * wmag < 1 << (PACK_SHIFT - 1)
+
+
+def csd(w: int) -> list:
+    """Canonical signed digits of w: [(sign, shift)] with w = sum sign * 2^shift, no two adjacent."""
+    out, k, w = [], 0, int(w)
+    while w:
+        if w & 1:
+            d = 2 - (w & 3)  # +1 if w = 1 mod 4, -1 if w = 3 mod 4
+            out.append((d, k))
+            w -= d
+        w >>= 1
+        k += 1
+    return out
+
+
+def signed_tree(m, terms, stage_every: int, name: str):
+    """Balanced tree over [(value, lo, hi, neg)] (the term is -value when neg): subtractions instead of
+    negations. [lo, hi] is the range of value. Returns (signal, lo, hi, latency), the sum itself."""
+    level, lat, cur = 0, 0, list(terms)
+    while len(cur) > 1:
+        nxt = []
+        for i in range(0, len(cur) - 1, 2):
+            (a, alo, ahi, an), (b, blo, bhi, bn) = cur[i], cur[i + 1]
+            if an == bn:
+                e, lo, hi, neg = a + b, alo + blo, ahi + bhi, an
+            elif bn:
+                e, lo, hi, neg = a - b, alo - bhi, ahi - blo, False
+            else:
+                e, lo, hi, neg = b - a, blo - ahi, bhi - alo, False
+            sg = Signal(signed(signed_width(lo, hi)), name=f"{name}_l{level}_{i // 2}")
+            m.d.comb += sg.eq(e)
+            nxt.append((sg, lo, hi, neg))
+        if len(cur) % 2:
+            nxt.append(cur[-1])
+        cur, level = nxt, level + 1
+        if level % stage_every == 0 or len(cur) == 1:
+            regd = []
+            for j, (v, lo, hi, neg) in enumerate(cur):
+                r = Signal(signed(signed_width(lo, hi)), name=f"{name}_r{lat}_{j}", reset_less=True)
+                m.d.sync += r.eq(v)
+                regd.append((r, lo, hi, neg))
+            cur, lat = regd, lat + 1
+    v, lo, hi, neg = cur[0]
+    if neg:
+        out = Signal(signed(signed_width(-hi, -lo)), name=f"{name}_neg")
+        m.d.comb += out.eq(-v)
+        return out, -hi, -lo, lat
+    if lat == 0:  # a lone term: give it a register like every tree output
+        r = Signal(signed(signed_width(lo, hi)), name=f"{name}_r0", reset_less=True)
+        m.d.sync += r.eq(v)
+        return r, lo, hi, 1
+    return v, lo, hi, lat
+
+
 def adder_tree(m, terms, stage_every: int, name: str):
     """Balanced tree over [(value, lo, hi)], a register every `stage_every` levels and after the last.
     Returns (value, lo, hi, latency); a single term passes through (latency 0)."""
@@ -100,7 +161,7 @@ class ConvLayer(wiring.Component):
     width/height the frame, fold (fold_m, fold_n)."""
 
     def __init__(self, W, B, M, SH, lo: int, hi: int, inp: Port, out: Port, width: int, height: int,
-                 fold=(1, 1), stage_every: int = 2, name: str = "conv"):
+                 fold=(1, 1), stage_every: int = 2, name: str = "conv", pack: bool = True):
         W = np.asarray(W, dtype=np.int64)
         self.c_out, self.c_in, self.k, k2 = W.shape
         if self.k != k2 or self.k % 2 == 0:
@@ -116,7 +177,8 @@ class ConvLayer(wiring.Component):
         fm, fn = (int(f) for f in fold)
         if not (1 <= fm <= self.c_out and 1 <= fn <= self.n):
             raise ValueError(f"{name}: folding {fm}x{fn} outside 1..{self.c_out} x 1..{self.n}")
-        self.fold_m, self.fold_n, self.stage_every = fm, fn, stage_every
+        self.fold_m, self.fold_n, self.stage_every, self.pack = fm, fn, stage_every, pack
+        self.dsp_products = 0
         self.lanes = -(-self.c_out // fm)
         self.n_s = -(-self.n // fn)
         self.fold = fm * fn
@@ -178,48 +240,77 @@ class ConvLayer(wiring.Component):
         const_w = F == 1
         wr = None
         if not const_w:
-            wr = [[Signal(signed(8), name=f"w{l}_{j}", reset_less=True) for j in range(ns)] for l in range(L)]
+            # the slice's weights (or packed lane pairs w_b * 2^17 + w_a), a constant ROM in LUTs
+            pack = self.pack and pack_ok(max(abs(inp.lo), abs(inp.hi)), 128) and L >= 2
+            wr = [[None] * ns for _ in range(L)]
             for l in range(L):
+                paired = pack and l % 2 == 0 and l + 1 < L
+                if pack and l % 2 == 1:
+                    continue
                 for j in range(ns):
-                    col = [wsl[t][l][j] for t in range(F)]
-                    if all(v == col[0] for v in col):
-                        m.d.sync += wr[l][j].eq(col[0])
+                    if paired:
+                        col = [(wsl[t][l + 1][j] << PACK_SHIFT) + wsl[t][l][j] for t in range(F)]
+                        shape = signed(PACK_BITS)
                     else:
-                        m.d.sync += wr[l][j].eq(Array([Const(v, signed(8)) for v in col])[s])
+                        col = [wsl[t][l][j] for t in range(F)]
+                        shape = signed(8)
+                    r = wr[l][j] = Signal(shape, name=f"w{l}_{j}", reset_less=True)
+                    if all(v == col[0] for v in col):
+                        m.d.sync += r.eq(col[0])
+                    else:
+                        m.d.sync += r.eq(Array([Const(v, shape) for v in col])[s])
         v1 = delay(m, issue, 1, "v1", reset_less=False)
         ctl = Cat(sn == 0, sn == fn - 1, sm == fm - 1, sm)
         ctl1 = delay(m, ctl, 1, "ctl1")
 
-        # -- stage 2: products (registered: the DSP's M register)
+        # -- stage 2: products. Constant weights (F = 1): canonical-signed-digit shift-add terms straight
+        # into the lane trees (no multiplier). ROM weights: DSP multiplies, registered (the DSP's M
+        # register), two lanes per DSP when packing is exact (rtl.stream.conv.pack_ok).
         xmag = max(abs(inp.lo), abs(inp.hi))
+        terms = [[] for _ in range(L)]
+        plat = 0
+        if const_w:
+            for l in range(L):
+                for j in range(ns):
+                    for sign, k in csd(wsl[0][l][j]):
+                        terms[l].append((xr[j] << k, inp.lo << k, inp.hi << k, sign < 0))
+        else:
+            plat = 1
+            wmax = [[max(abs(wsl[t][l][j]) for t in range(F)) for j in range(ns)] for l in range(L)]
+            pack = self.pack and pack_ok(xmag, 128)
+            groups = [(l, l + 1) for l in range(0, L - 1, 2)] + ([(L - 1,)] if L % 2 or not pack else [])
+            if not pack:
+                groups = [(l,) for l in range(L)]
+            self.dsp_products = 0
+            for grp in groups:
+                for j in range(ns):
+                    if all(wmax[l][j] == 0 for l in grp):
+                        continue
+                    self.dsp_products += 1
+                    if len(grp) == 1:
+                        l = grp[0]
+                        lo, hi = -xmag * wmax[l][j], xmag * wmax[l][j]
+                        p = Signal(signed(signed_width(lo, hi)), name=f"p{l}_{j}", reset_less=True)
+                        m.d.sync += p.eq(xr[j] * wr[l][j])
+                        terms[l].append((p, lo, hi, False))
+                        continue
+                    a, b = grp
+                    P = Signal(signed(9 + PACK_BITS), name=f"pp{a}_{j}", reset_less=True)
+                    m.d.sync += P.eq(xr[j] * wr[a][j])  # wr[a] holds the packed pair, wr[b] is unused
+                    lo_p = Signal(signed(PACK_SHIFT), name=f"plo{a}_{j}")
+                    hi_p = Signal(signed(9 + PACK_BITS - PACK_SHIFT + 1), name=f"phi{a}_{j}")
+                    m.d.comb += [lo_p.eq(P[:PACK_SHIFT].as_signed()),
+                                 hi_p.eq(P[PACK_SHIFT:].as_signed() + P[PACK_SHIFT - 1])]
+                    terms[a].append((lo_p, -xmag * wmax[a][j], xmag * wmax[a][j], False))
+                    terms[b].append((hi_p, -xmag * wmax[b][j], xmag * wmax[b][j], False))
         lanes_out = []
-        tlat = 0
         for l in range(L):
-            terms = []
-            for j in range(ns):
-                if const_w:
-                    w = wsl[0][l][j]
-                    if w == 0:
-                        continue
-                    lo, hi = sorted((w * inp.lo, w * inp.hi))
-                    p = Signal(signed(signed_width(lo, hi)), name=f"p{l}_{j}", reset_less=True)
-                    m.d.sync += p.eq(xr[j] * w)
-                else:
-                    wmax = max(abs(wsl[t][l][j]) for t in range(F))
-                    if wmax == 0:
-                        continue
-                    lo, hi = -xmag * wmax, xmag * wmax
-                    p = Signal(signed(signed_width(lo, hi)), name=f"p{l}_{j}", reset_less=True)
-                    m.d.sync += p.eq(xr[j] * wr[l][j])
-                terms.append((p, lo, hi))
-            if not terms:
-                terms = [(Const(0, signed(2)), 0, 0)]
-            v, _, _, lat = adder_tree(m, terms, self.stage_every, f"t{l}")
+            v, _, _, lat = signed_tree(m, terms[l] or [(Const(0, signed(2)), 0, 0, False)], self.stage_every, f"t{l}")
             lanes_out.append((v, lat))
         tlat = max(lat for _, lat in lanes_out)
         lanes_out = [delay(m, v, tlat - lat, f"tal{l}") for l, (v, lat) in enumerate(lanes_out)]
-        v_t = delay(m, v1, 1 + tlat, "v_t", reset_less=False)
-        ctl_t = delay(m, ctl1, 1 + tlat, "ctl_t")
+        v_t = delay(m, v1, plat + tlat, "v_t", reset_less=False)
+        ctl_t = delay(m, ctl1, plat + tlat, "ctl_t")
         first_n, last_n, last_m, sm_t = ctl_t[0], ctl_t[1], ctl_t[2], ctl_t[3:]
 
         # -- accumulate over the fold_n slices from the bias, then requantize per lane

@@ -27,6 +27,7 @@ from rtl.stream.shuffle import PixelShuffle
 class StreamTop(wiring.Component):
     def __init__(self, graph: IntGraph, plan: GraphPlan):
         self.graph, self.plan = graph, plan
+        self.own_domain = True  # False inside a harness that drives the same `sync` domain
         super().__init__({
             "aclk": In(1), "aresetn": In(1),
             "s_axis_video_tdata": In(plan.inp.width), "s_axis_video_tvalid": In(1),
@@ -37,8 +38,9 @@ class StreamTop(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.domains.sync = cd = ClockDomain("sync")
-        m.d.comb += [cd.clk.eq(self.aclk), cd.rst.eq(~self.aresetn)]
+        if self.own_domain:
+            m.domains.sync = cd = ClockDomain("sync")
+            m.d.comb += [cd.clk.eq(self.aclk), cd.rst.eq(~self.aresetn)]
         g, plan = self.graph, self.plan
         nodes = {n.name: n for n in g.nodes}
         # producer name -> [(valid, ready, data)] one per consumer, in consumer order
