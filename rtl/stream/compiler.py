@@ -6,7 +6,8 @@ does not enter a conv gets a `SkipFifo` deep enough for what the other branches 
 skip path). `plan_graph` checks the graph and works out shapes, ports and buffer sizes without building
 hardware, so bad input fails before anything is written: one `SrhwError` naming the node and the limit.
 
-Supported ops: conv (KxK, K odd, stride 1, 'same' zero padding, groups 1), act, add, pixel_shuffle.
+Supported ops: conv (KxK, K odd, stride 1, 'same' zero padding, groups 1), act, add, concat (channels),
+pixel_shuffle.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from srhw.quant.graph import IntGraph
 
 from rtl.stream.conv import Port
 
-SUPPORTED = ("conv", "act", "add", "pixel_shuffle")
+SUPPORTED = ("conv", "act", "add", "concat", "pixel_shuffle")
 MAX_LINE_BITS = 2 * 1024 * 1024  # line-buffer + skip + shuffle bits the compiler accepts (a xc7z020 has 4.9 Mbit)
 
 
@@ -129,6 +130,13 @@ def plan_graph(g: IntGraph, width: int, height: int, folds: dict | None = None) 
             if len(n.inputs) != 2 or shapes[n.inputs[1]] != (c, h, w):
                 raise SrhwError(f"layer {n.name}: add of shapes {[shapes[i] for i in n.inputs]}")
             shapes[n.name] = (c, h, w)
+        elif n.op == "concat":
+            if any(shapes[i][1:] != (h, w) for i in n.inputs):
+                raise SrhwError(f"layer {n.name}: concat of shapes {[shapes[i] for i in n.inputs]}")
+            bits = {(g.tensors[i].bits, g.tensors[i].signed) for i in n.inputs}
+            if len(bits) != 1 or (spec.bits, spec.signed) not in bits:
+                raise SrhwError(f"layer {n.name}: concat of differently typed tensors")
+            shapes[n.name] = (sum(shapes[i][0] for i in n.inputs), h, w)
         elif n.op == "pixel_shuffle":
             r = int(a["r"])
             if c % (r * r):
@@ -143,7 +151,7 @@ def plan_graph(g: IntGraph, width: int, height: int, folds: dict | None = None) 
         raise SrhwError(f"graph output {g.output} is not a node")
     consumers = {}
     for s in stages:
-        for i in s.inputs:
+        for i in dict.fromkeys(s.inputs):  # a tensor listed twice by one node is one stream
             consumers.setdefault(i, []).append(s.name)
     dead = [s.name for s in stages if s.name != g.output and s.name not in consumers]
     if dead:

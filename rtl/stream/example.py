@@ -27,25 +27,36 @@ def _conv(rng, arrays, name, src, c_in, c_out, k, x_std, out_lo, out_hi, target_
     return QNode(name, "conv", [src], attrs, {r: f"{name}/{r}" for r in ("W", "B", "M", "SH")})
 
 
-def random_graph(seed: int = 0, c: int = 4, r: int = 2, k_head: int = 5, residual: bool = True) -> IntGraph:
+def random_graph(seed: int = 0, c: int = 4, r: int = 2, k_head: int = 5, residual: bool = True,
+                 input_skip: bool = False, c_body: int | None = None) -> IntGraph:
+    """`input_skip`: SESR's tail, the input repeated r*r times (concat) added before the shuffle.
+    `c_body`: the body conv's output channels (ESPCN's c2; default c, with the residual needing c)."""
     rng = np.random.default_rng(seed)
     arrays, nodes = {}, []
     u8, s8 = TensorSpec(8, False, 1.0), TensorSpec(8, True, 1.0)
     tensors = {"input": u8}
     nodes.append(_conv(rng, arrays, "head", "input", 1, c, k_head, 70.0, 0, 127, 40.0))
     tensors["head"] = s8
-    nodes.append(_conv(rng, arrays, "body", "head", c, c, 3, 40.0, 0, 127, 40.0))
+    cb = c_body or c
+    nodes.append(_conv(rng, arrays, "body", "head", c, cb, 3, 40.0, 0, 127, 40.0))
     tensors["body"] = s8
     last = "body"
-    if residual:
+    if residual and cb == c:
         nodes.append(QNode("add", "add", ["head", "body"], {"MA": 3, "MB": 5, "SH": 3}))
         tensors["add"] = s8
         nodes.append(QNode("act", "act", ["add"], {"out_lo": 0, "out_hi": 100}))
         tensors["act"] = s8
         last = "act"
-    nodes.append(_conv(rng, arrays, "tail", last, c, r * r, 3, 40.0, 0, 255, 60.0))
+    nodes.append(_conv(rng, arrays, "tail", last, cb, r * r, 3, 40.0, 0, 255, 60.0))
     tensors["tail"] = u8
-    nodes.append(QNode("shuffle", "pixel_shuffle", ["tail"], {"r": r}))
+    last = "tail"
+    if input_skip:
+        nodes.append(QNode("rep", "concat", ["input"] * (r * r)))
+        tensors["rep"] = u8
+        nodes.append(QNode("skip", "add", ["tail", "rep"], {"MA": 1, "MB": 1, "SH": 1}))
+        tensors["skip"] = u8
+        last = "skip"
+    nodes.append(QNode("shuffle", "pixel_shuffle", [last], {"r": r}))
     tensors["shuffle"] = u8
     g = IntGraph(nodes, tensors, arrays, "shuffle", {"in_channels": 1, "source": f"random int8 weights, seed {seed}"})
     return annotate_bounds(g)

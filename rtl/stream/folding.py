@@ -75,23 +75,28 @@ def choose_folding(g, scale_hint: int | None = None, fps: float = 30.0, clock_mh
         fm, fn = _best_fold(m, n, fmax)
         folds[s.name] = (fm, fn)
         lanes, ns = -(-m // fm), -(-n // fn)
+        # F = 1: constant weights as shift-add terms (LUTs); else two products per DSP48E1 (lane pairs)
+        mac_dsp = 0 if fm * fn == 1 else -(-lanes // 2) * ns
         layers.append({"name": s.name, "op": "conv", "k": k, "c_in": ip.channels, "c_out": m,
                        "pixels": emit, "macs_per_pixel": n * m, "fold": [fm, fn], "cycles_per_pixel": fm * fn,
-                       "multipliers": lanes * ns, "requant_multipliers": lanes,
+                       "multipliers": lanes * ns, "requant_multipliers": lanes, "dsp_estimate": mac_dsp + lanes,
                        "cycles_per_frame": fm * fn * emit + pos - emit})
     cyc = [l["cycles_per_frame"] for l in layers]
     return {"folds": folds, "layers": layers, "budget_cycles": budget, "fps": fps, "clock_mhz": clock_mhz,
             "in_frame": [w_in, h_in], "out_frame": [out_w, out_h], "scale": scale,
             "multipliers": sum(l.get("multipliers", 0) + l.get("requant_multipliers", 0) for l in layers),
+            "dsp_estimate": sum(l.get("dsp_estimate", 0) for l in layers),
+            "macs_per_frame": sum(l.get("macs_per_pixel", 0) * l.get("pixels", 0) for l in layers),
             "slowest_cycles": max(cyc), "balance": max(cyc) / min(cyc),
             "source": "schedule (the folding's own cycle count; measured figures come from cocotb)"}
 
 
 def check_dsp(fold: dict, part) -> None:
-    """Refuse a folding whose multipliers exceed the part's DSP48E1 count (each INT8 product one DSP)."""
-    need = fold["multipliers"]
+    """Refuse a folding whose DSP48E1 estimate exceeds the part (before anything is generated; the
+    reported count is Yosys')."""
+    need = fold["dsp_estimate"]
     if need > part.dsp:
-        worst = max((l for l in fold["layers"] if l["op"] == "conv"), key=lambda l: l["multipliers"])
-        raise SrhwError(f"target {fold['fps']} fps at {fold['clock_mhz']} MHz needs {need} multipliers "
-                        f"(layer {worst['name']}: {worst['multipliers']} at {worst['cycles_per_pixel']} cycles/pixel), "
-                        f"more than {part.name}'s {part.dsp} DSP48E1")
+        worst = max((l for l in fold["layers"] if l["op"] == "conv"), key=lambda l: l["dsp_estimate"])
+        raise SrhwError(f"target {fold['fps']:g} fps at {fold['clock_mhz']:g} MHz needs ~{need} DSP48E1 "
+                        f"(layer {worst['name']}: {worst['dsp_estimate']} at {worst['cycles_per_pixel']} cycles/pixel), "
+                        f"more than {part.name}'s {part.dsp}")

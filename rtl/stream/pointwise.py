@@ -78,3 +78,31 @@ class Add(wiring.Component):
             ys.append(y)
         m.d.comb += [fifo.w_en.eq(delay(m, take, 2, "v", reset_less=False)), fifo.w_data.eq(Cat(*ys))]
         return m
+
+
+class Concat(wiring.Component):
+    """Channel concatenation (golden `concat`): a join of the distinct input streams; a tensor listed
+    several times (SESR's input repeated r*r times) is one stream whose word is repeated."""
+
+    def __init__(self, ports: list, order: list, out: Port):
+        self.ports, self.order, self.out = ports, order, out  # order[i]: index into ports of output part i
+        sig = {"o_valid": Out(1), "o_ready": In(1), "o_data": Out(out.width)}
+        for k, p in enumerate(ports):
+            sig.update({f"i{k}_valid": In(1), f"i{k}_ready": Out(1), f"i{k}_data": In(p.width)})
+        super().__init__(sig)
+
+    def inp(self, k):
+        return getattr(self, f"i{k}_valid"), getattr(self, f"i{k}_ready"), getattr(self, f"i{k}_data")
+
+    def elaborate(self, platform):
+        m = Module()
+        valid = Signal()
+        vs = [self.inp(k)[0] for k in range(len(self.ports))]
+        allv = vs[0]
+        for v in vs[1:]:
+            allv = allv & v
+        m.d.comb += [valid.eq(allv), self.o_valid.eq(valid),
+                     self.o_data.eq(Cat(*[self.inp(k)[2] for k in self.order]))]
+        for k in range(len(self.ports)):
+            m.d.comb += self.inp(k)[1].eq(valid & self.o_ready)
+        return m

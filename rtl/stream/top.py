@@ -20,7 +20,7 @@ from srhw.quant.graph import IntGraph
 from rtl.stream.compiler import GraphPlan
 from rtl.stream.conv import ConvLayer
 from rtl.stream.fork import Fork, SkipFifo
-from rtl.stream.pointwise import Act, Add
+from rtl.stream.pointwise import Act, Add, Concat
 from rtl.stream.shuffle import PixelShuffle
 
 
@@ -85,12 +85,18 @@ class StreamTop(wiring.Component):
                 blk = PixelShuffle(ip, int(n.attrs["r"]), st.in_width)
             elif st.op == "add":
                 blk = Add(ip, plan.port_of(st.inputs[1]), st.port, n.attrs["MA"], n.attrs["MB"], n.attrs["SH"])
+            elif st.op == "concat":
+                distinct = list(dict.fromkeys(st.inputs))
+                blk = Concat([plan.port_of(i) for i in distinct], [distinct.index(i) for i in st.inputs], st.port)
             else:  # plan_graph refused it already
                 raise AssertionError(st.op)
             m.submodules[_ident(st.name)] = blk
             if st.op == "add":
                 take(st.inputs[0], st.name, blk.a_valid, blk.a_ready, blk.a_data)
                 take(st.inputs[1], st.name, blk.b_valid, blk.b_ready, blk.b_data)
+            elif st.op == "concat":
+                for k, i in enumerate(dict.fromkeys(st.inputs)):
+                    take(i, st.name, *blk.inp(k))
             else:
                 take(st.inputs[0], st.name, blk.i_valid, blk.i_ready, blk.i_data)
             produce(st.name, blk.o_valid, blk.o_ready, blk.o_data, st.port.width)
