@@ -21,9 +21,9 @@ from pathlib import Path
 
 import torch
 
-from srhw.checkpoint import check_state_dict, load_checkpoint, save_checkpoint
-from srhw.errors import SrhwError
-from srhw.io import write_json
+from srhw.core.checkpoint import check_state_dict, load_checkpoint, save_checkpoint
+from srhw.core.errors import SrhwError
+from srhw.core.io import write_json
 from srhw.quant.config import QuantConfig
 from srhw.quant.ptq import quantize
 from srhw.quant.qat import StageConfig, calibration_batches, finetune, patch_dataset
