@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.quant.golden import Golden, data_move
 from srhw.quant.graph import QNode
-from srhw.export.parts import get_part
+from srhw.hw.parts import get_part
 from rtl.stream.compiler import plan_graph
 from rtl.stream.conv import ConvLayer, Port, csd, pack_ok
 from rtl.stream.example import random_graph

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 
 
 def add_arguments(kernels):
@@ -23,7 +23,7 @@ def add_arguments(kernels):
     src.add_argument("--graph", help="integer golden graph folder (graph.json + graph.npz)")
     src.add_argument("--random-seed", type=int, help="a small random INT8 graph (rtl.stream.example; labelled random)")
     p.add_argument("--out", required=True, help="output folder (replaced)")
-    p.add_argument("--part", default="xc7z020", help="FPGA part (srhw.export.parts)")
+    p.add_argument("--part", default="xc7z020", help="FPGA part (srhw.hw.parts)")
     p.add_argument("--fps", type=float, default=30.0, help="target frames/s of a 1280x720 output")
     p.add_argument("--clock-mhz", type=float, default=150.0, help="clock the folding and fps assume (MHz)")
     p.add_argument("--no-synth", action="store_true", help="skip Yosys synth_xilinx")
@@ -44,7 +44,7 @@ def load(args):
 
 
 def run(args) -> int:
-    from srhw.export.parts import get_part
+    from srhw.hw.parts import get_part
 
     from rtl.stream.flow import build_stream
 

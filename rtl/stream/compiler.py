@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.quant.graph import IntGraph
 
 from rtl.stream.conv import Port

@@ -10,7 +10,7 @@
 4. measured (each figure labelled with its source): Yosys `synth_xilinx -family xc7` resources of the
    whole real-size top (yosys); bit-exact crop frames with back-pressure and cycles per frame of the
    real-size top at full rate (cocotb, Verilator); fps = clock / simulated cycles per frame (the report's
-   fps is exactly that number, no analytic shortcut); the roofline (rtl.fit.roofline) and the ratio.
+   fps is exactly that number, no analytic shortcut); the roofline (rtl.cost.roofline) and the ratio.
    Optional: ECP5 place-and-route Fmax (nextpnr).
 """
 
@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 from amaranth.back import verilog
 
-from srhw.errors import SrhwError
-from srhw.io import write_json
+from srhw.core.errors import SrhwError
+from srhw.core.io import write_json
 
 from rtl.stream.compiler import plan_graph
 from rtl.stream.folding import check_dsp, choose_folding
@@ -77,7 +77,7 @@ def crop_channels(graph) -> int:
 
 def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool = True, simulate: bool = True,
                  pnr: bool = False, sim: str = "verilator", log=print) -> dict:
-    from rtl.fit import roofline
+    from rtl.cost import roofline
     from rtl.stream.synth import ecp5_fmax, utilisation, xc7_resources
     from rtl.stream.verify import golden_frames, run_stream_bench
     from rtl.bench import run_cocotb

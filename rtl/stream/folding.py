@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 
 from rtl.stream.compiler import plan_graph
 from rtl.stream.window import frame_positions
