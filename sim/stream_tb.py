@@ -4,7 +4,8 @@ output pixel compared with the golden executor's output (srhw.quant.golden), fra
 Environment:
     STREAM_CASE   .npz: `frames` (K, H, W, C) uint8 input frames, `expected` (K, Ho, Wo, Co) the golden
                   outputs, `stress` (K,) 1 = stream this frame with random tvalid bubbles and tready gaps
-    VALID_PROB    probability that the source offers a pixel in a cycle of a stress frame (default 0.7)
+    VALID_PROB    probability that an idle source starts offering a pixel in a cycle of a stress frame
+                  (default 0.7); an offered pixel stays valid until taken, as AXI4-Stream requires
     READY_PROB    probability that the sink is ready in a cycle of a stress frame (default 0.6)
     SEED          random seed (default: cocotb's RANDOM_SEED), logged
     BENCH_SUMMARY path of the JSON summary: pixels checked, errors, tuser/tlast errors, per-frame cycles
@@ -65,6 +66,7 @@ async def stream_frames(dut):
     dut.aresetn.value = 1
 
     ii, ok_k, ok_i = 0, 0, 0  # next input beat; next expected output (frame, index)
+    holding = False
     errors = flag_errors = checked = 0
     in_start, out_start, out_end = [None] * K, [None] * K, [None] * K
     cycle = 0
@@ -72,7 +74,8 @@ async def stream_frames(dut):
     while ok_k < K and cycle < budget:
         # drive this cycle's offers (decided before the edge)
         k_in = ins[ii][0] if ii < len(ins) else None
-        offer = ii < len(ins) and (not stress[k_in] or rng.random() < vp)
+        # AXI4-Stream: once offered, a pixel stays valid until it is taken
+        offer = ii < len(ins) and (holding or not stress[k_in] or rng.random() < vp)
         if offer:
             k, i = ins[ii]
             dut.s_axis_video_tdata.value = _pack(flat_in[k][i])
@@ -82,7 +85,9 @@ async def stream_frames(dut):
         ready = not stress[ok_k] or rng.random() < rp
         dut.m_axis_video_tready.value = int(ready)
         await ReadOnly()
+        holding = offer
         if offer and dut.s_axis_video_tready.value == 1:
+            holding = False
             k, i = ins[ii]
             if i == 0:
                 in_start[k] = cycle

@@ -76,7 +76,9 @@ def crop_channels(graph) -> int:
 
 
 def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool = True, simulate: bool = True,
-                 pnr: bool = False, sim: str = "verilator", log=print) -> dict:
+                 pnr: bool = False, sim: str = "verilator", log=print, replace: bool = True) -> dict:
+    """`replace`: out_dir is replaced as a whole (the CLI); else the files are moved into it (srhw build,
+    whose own temporary folder is the atomic unit)."""
     from rtl.cost import roofline
     from rtl.stream.synth import ecp5_fmax, utilisation, xc7_resources
     from rtl.stream.verify import golden_frames, run_stream_bench
@@ -133,9 +135,15 @@ def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool
             shutil.rmtree(tmp / d, ignore_errors=True)
         write_package(tmp, {}, None, plan, CROP, folding, row)
         write_json(tmp / "stream_rtl.json", row)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
+        if replace:
+            if out_dir.exists():
+                shutil.rmtree(out_dir)
+            tmp.rename(out_dir)
+        else:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for f in tmp.iterdir():
+                shutil.move(str(f), out_dir / f.name)
+            tmp.rmdir()
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

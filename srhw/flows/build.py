@@ -44,6 +44,8 @@ def add_arguments(p):
     p.add_argument("--csim", action="store_true", help="C-simulate with hls4ml/g++ and check bit-exactness against the golden model")
     p.add_argument("--csim-crop", type=int, default=12, help="LR crop size of the C-sim images (default 12)")
     p.add_argument("--clock", type=float, default=150.0, help="PL clock in MHz assumed by the estimate (default 150)")
+    p.add_argument("--fps", type=float, help="also compile the whole-network streaming RTL (rtl.stream) for this many "
+                                             "1280x720 frames/s at --clock: rtl/ and the report's stream_rtl row")
 
 
 @dataclass
@@ -60,6 +62,7 @@ class BuildConfig:
     csim_crop: int
     model_args: dict = field(default_factory=dict)
     report: dict = field(default_factory=dict)
+    fps: float | None = None  # streaming RTL target (rtl.stream), None: not built
 
 
 def _say(msg):
@@ -355,6 +358,7 @@ def step_report(graph, cfg: BuildConfig):
         "ca_buffer": e["ca_buffer"], "assumptions": e["assumptions"],
         "weights": cfg.report["weights"], "golden": cfg.report.get("golden"), "hls": cfg.report.get("hls"),
         "csim": cfg.report["csim"], "engine": cfg.report["engine"], "rtl": cfg.report.get("rtl"),
+        "stream_rtl": cfg.report.get("stream_rtl"),
         "determinism": "no timestamps or absolute paths in the written files; hls4ml's library stamp is a hash of "
                        "the graph; build_lib.sh computes the weights directory when it runs (absolute path compiled "
                        "into the C-sim library: moving the project needs a recompile); engine/ is a function of the "
@@ -366,8 +370,19 @@ def step_report(graph, cfg: BuildConfig):
     return graph
 
 
+def step_stream_rtl(graph, cfg: BuildConfig):
+    """With --fps: the streaming RTL of the whole graph into rtl/ and the report's `stream_rtl` row."""
+    if cfg.fps is None:
+        return graph
+    from rtl.stream.flow import build_stream
+
+    cfg.report["stream_rtl"] = build_stream(graph, cfg.part, cfg.fps, cfg.clock_mhz, cfg.tmp / "rtl", replace=False,
+                                            log=_say)
+    return graph
+
+
 STEPS = [step_load_model, step_quantize, step_estimate, step_hls_project, step_engine, step_csim, step_rtl,
-         step_report]
+         step_stream_rtl, step_report]
 
 
 def render_markdown(rep: dict) -> str:
@@ -418,6 +433,10 @@ def render_markdown(rep: dict) -> str:
         lines += ["", f"HLS project: `hls/` ({rep['hls']['backend']}, {rep['hls']['io_type']}, {rep['hls']['hls_layers']} hls4ml layers, "
                   f"{rep['hls']['input_hw'][1]}x{rep['hls']['input_hw'][0]} LR frame). {rep['hls']['vitis_hls']}."]
     lines += ["", "## RTL (rtl/, issue 6)", "", _rtl_summary(rep.get("rtl")), ""]
+    if rep.get("stream_rtl"):
+        from rtl.stream.package import summary_lines
+
+        lines += ["## Streaming RTL (rtl/srhw_stream.v)", "", summary_lines(rep["stream_rtl"]), ""]
     return "\n".join(lines)
 
 
@@ -514,8 +533,12 @@ def make_config(args) -> BuildConfig:
     out = Path(args.out) if args.out else Path("build") / f"{_slug(spec)}-{part.name}"
     if args.clock <= 0:
         raise SrhwError("--clock must be positive (MHz)")
-    return BuildConfig(spec, args.scale, part, args.clock, out, Path(), ckpt, args.random_weights, args.csim,
-                       args.csim_crop)
+    if getattr(args, "fps", None) is not None and args.fps <= 0:
+        raise SrhwError("--fps must be positive")
+    cfg = BuildConfig(spec, args.scale, part, args.clock, out, Path(), ckpt, args.random_weights, args.csim,
+                      args.csim_crop)
+    cfg.fps = getattr(args, "fps", None)
+    return cfg
 
 
 def run(args) -> int:
