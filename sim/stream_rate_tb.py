@@ -2,7 +2,7 @@
 compiled top at its real frame size, source and sink in the HDL (no Python per cycle).
 
 Environment:
-    RATE_FRAMES   output frames to wait for (default 3; the interval between the last two is reported)
+    RATE_FRAMES   output frames to wait for (default 2; the interval between the last two starts is reported)
     MAX_CYCLES    give up after this many cycles (default 100,000,000)
     BENCH_SUMMARY path of the JSON summary
 """
@@ -21,7 +21,7 @@ CLK_PERIOD_NS = 10
 
 @cocotb.test()
 async def stream_rate(dut):
-    want = int(os.environ.get("RATE_FRAMES", "3"))
+    want = int(os.environ.get("RATE_FRAMES", "2"))
     max_cycles = int(os.environ.get("MAX_CYCLES", "100000000"))
     cocotb.start_soon(Clock(dut.aclk, CLK_PERIOD_NS, unit="ns").start())
     dut.aresetn.value = 0

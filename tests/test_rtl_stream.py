@@ -131,3 +131,36 @@ def test_folding_is_balanced_and_meets_the_budget():
         choose_folding(g, fps=30, clock_mhz=5)
     with pytest.raises(SrhwError, match="more than xc7z020's 220"):
         check_dsp(choose_folding(random_graph(0, c=64), fps=200, clock_mhz=250), get_part("xc7z020"))
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "srhw", "rtl", "stream", *args], capture_output=True, text=True)
+
+
+def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path):
+    g = random_graph(0)
+    g.nodes[2].op = "channel_shuffle"
+    g.save(tmp_path / "g")
+    p = _cli("--graph", str(tmp_path / "g"), "--out", str(tmp_path / "out"), "--no-synth", "--no-sim")
+    assert p.returncode == 2 and "layer add: op 'channel_shuffle' has no streaming RTL" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+    p = _cli("--random-seed", "0", "--out", str(tmp_path / "out"), "--fps", "400")
+    assert p.returncode == 2 and "921600 cycles" in p.stderr and not (tmp_path / "out").exists()
+    p = _cli("--random-seed", "0", "--out", str(tmp_path / "out"), "--fps", "30", "--part", "xc7z020",
+             "--clock-mhz", "0")
+    assert p.returncode == 2 and not (tmp_path / "out").exists()
+
+
+def test_cli_writes_the_package(tmp_path):
+    p = _cli("--random-seed", "2", "--out", str(tmp_path / "out"), "--no-synth", "--no-sim", "--fps", "30")
+    assert p.returncode == 0, p.stderr
+    out = tmp_path / "out"
+    names = {f.name for f in out.iterdir()}
+    assert {"srhw_stream.v", "srhw_stream_crop.v", "srhw_stream_rate.v", "stream_tb.py", "stream_rate_tb.py",
+            "case.npz", "run_bench.py", "Makefile", "README.md", "stream_rtl.json"} <= names
+    assert "PYTHON ?=" in (out / "Makefile").read_text() and "m_axis_video_tready" in (out / "README.md").read_text()
+    with np.load(out / "case.npz") as z:
+        assert z["frames"].shape[1:] == (32, 32, 1) and z["expected"].shape[1:] == (64, 64, 1)
