@@ -7,7 +7,7 @@ counters record, per output frame, the cycle of its first beat (tuser). The desi
 depend on pixel values (no data-dependent control), so these counts are the cycles of any frame; the
 pixel values themselves are checked bit for bit by sim/stream_tb.py on crops and whole images.
 
-Ports: `aclk`, `aresetn`; `frames` (output frames completed), `first_out` (cycle of the first output
+Ports: `aclk`, `aresetn`; `frames` (output frames completed), `starts` (output frames begun), `first_out` (cycle of the first output
 beat), `first_in` (cycle of the first input beat), `frame_cycles` (cycles between the last two frame
 starts at the output), `beats` (output beats of the current frame), `in_frames` (input frames sent).
 """
@@ -24,7 +24,7 @@ from rtl.stream.top import StreamTop
 class RateHarness(wiring.Component):
     def __init__(self, top: StreamTop):
         self.top = top
-        super().__init__({"aclk": In(1), "aresetn": In(1), "frames": Out(16), "in_frames": Out(16),
+        super().__init__({"aclk": In(1), "aresetn": In(1), "frames": Out(16), "in_frames": Out(16), "starts": Out(16),
                           "first_out": Out(40), "first_in": Out(40), "frame_cycles": Out(40), "beats": Out(32)})
 
     def elaborate(self, platform):
@@ -57,7 +57,8 @@ class RateHarness(wiring.Component):
         with m.If(dut.m_axis_video_tvalid):
             m.d.sync += self.beats.eq(self.beats + 1)
             with m.If(dut.m_axis_video_tuser):
-                m.d.sync += [last_start.eq(cycle), self.beats.eq(1), self.frame_cycles.eq(cycle - last_start)]
+                m.d.sync += [last_start.eq(cycle), self.beats.eq(1), self.frame_cycles.eq(cycle - last_start),
+                             self.starts.eq(self.starts + 1)]
                 with m.If(~seen):
                     m.d.sync += [seen.eq(1), self.first_out.eq(cycle)]
             with m.If(self.beats == plan.out_width * plan.out_height - 1):
