@@ -60,3 +60,24 @@ def random_graph(seed: int = 0, c: int = 4, r: int = 2, k_head: int = 5, residua
     tensors["shuffle"] = u8
     g = IntGraph(nodes, tensors, arrays, "shuffle", {"in_channels": 1, "source": f"random int8 weights, seed {seed}"})
     return annotate_bounds(g)
+
+
+def random_chain(seed: int, layers: list, r: int = 2) -> IntGraph:
+    """A plain conv chain with random int8 weights: layers = [(k, c_out), ...], ReLU after all but the
+    last (uint8 out), then pixel_shuffle(r); the last layer needs r*r outputs. E.g. FSRCNN-s's deploy
+    form: [(5, 32), (1, 5), (3, 5), (1, 32), (5, 4)]."""
+    rng = np.random.default_rng(seed)
+    arrays, nodes = {}, []
+    u8, s8 = TensorSpec(8, False, 1.0), TensorSpec(8, True, 1.0)
+    tensors = {"input": u8}
+    src, c_in, x_std = "input", 1, 70.0
+    for i, (k, c_out) in enumerate(layers):
+        last = i == len(layers) - 1
+        name = f"conv{i}"
+        nodes.append(_conv(rng, arrays, name, src, c_in, c_out, k, x_std, 0, 255 if last else 127, 60.0 if last else 40.0))
+        tensors[name] = u8 if last else s8
+        src, c_in, x_std = name, c_out, 40.0
+    nodes.append(QNode("shuffle", "pixel_shuffle", [src], {"r": r}))
+    tensors["shuffle"] = u8
+    g = IntGraph(nodes, tensors, arrays, "shuffle", {"in_channels": 1, "source": f"random int8 weights, seed {seed}"})
+    return annotate_bounds(g)
