@@ -31,6 +31,8 @@ def add_arguments(kernels):
     p.add_argument("--no-sim", action="store_true", help="skip the cocotb benches")
     p.add_argument("--pnr", action="store_true", help="also synth_ecp5 + nextpnr-ecp5 (LFE5U-85F, minutes)")
     p.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
+    p.add_argument("--set5", action="store_true", help="also stream every whole Set5 LR image (Y) bit-exact with "
+                                                       "back-pressure (one Verilator build per image size; slow)")
     p.add_argument("--report", help="also write the stream_rtl row (with this command line) to this JSON file")
     p.set_defaults(_kernel=run)
 
@@ -72,8 +74,13 @@ def run(args) -> int:
     if args.fps <= 0 or args.clock_mhz <= 0:
         raise SrhwError(f"--fps and --clock-mhz must be positive, got {args.fps} and {args.clock_mhz}")
     g = load(args)
+    images = None
+    if args.set5:
+        from rtl.stream.verify import set5_y
+
+        images = set5_y(int(g.meta.get("scale", 2)))
     row = build_stream(g, get_part(args.part), args.fps, args.clock_mhz, Path(args.out), synth=not args.no_synth,
-                       simulate=not args.no_sim, pnr=args.pnr, sim=args.sim)
+                       simulate=not args.no_sim, pnr=args.pnr, sim=args.sim, images=images)
     if args.report:
         import shlex
         import sys

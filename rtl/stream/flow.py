@@ -94,7 +94,8 @@ def crop_channels(graph) -> int:
 
 
 def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool = True, simulate: bool = True,
-                 pnr: bool = False, sim: str = "verilator", log=print, replace: bool = True) -> dict:
+                 pnr: bool = False, sim: str = "verilator", log=print, replace: bool = True,
+                 images: dict | None = None) -> dict:
     """`replace`: out_dir is replaced as a whole (the CLI); else the files are moved into it (srhw build,
     whose own temporary folder is the atomic unit)."""
     from rtl.cost import roofline
@@ -146,6 +147,11 @@ def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool
             row["roofline_fps"] = roof["fps"]
             row["roofline_ratio"] = row["fps"] / roof["fps"]
             row["sim_seconds"] = {"check": b["build_s"] + b["run_s"], "rate": r["build_s"] + r["run_s"]}
+        if images:
+            from rtl.stream.verify import check_whole_images
+
+            row["whole_images"] = check_whole_images(graph, folding["folds"], images, tmp / "_images", sim=sim, log=log)
+            shutil.rmtree(tmp / "_images", ignore_errors=True)
         if pnr:
             name, text = largest_layer_verilog(graph, plan)
             (tmp / "_ecp5").mkdir()
