@@ -70,6 +70,18 @@ def largest_layer_verilog(graph, plan) -> tuple:
     return best[0], verilog.convert(best[1], name="layer", emit_src=False, strip_internal_attrs=True)
 
 
+def graph_digest(graph) -> str:
+    """sha256 of the graph's JSON and integer arrays: which weights a report was measured on."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256(json.dumps(graph.to_json(), sort_keys=True).encode())
+    for k in sorted(graph.arrays):
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(graph.arrays[k]).tobytes())
+    return h.hexdigest()
+
+
 def crop_frames(graph, crop, images=(), seed: int = 0):
     """Crop-size frames: all-max, all-min, checkerboard, random (stressed), then images' crops and a
     random frame at full rate (two, so one full-rate interval is measured)."""
@@ -109,7 +121,8 @@ def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool
     row = {"design": "stream_rtl", "top": "srhw_stream", "part": part.name, "target_fps": fps, "clock_mhz": clock_mhz,
            "in_frame": [plan.width, plan.height], "out_frame": [plan.out_width, plan.out_height],
            "folding": {k: list(v) for k, v in folding["folds"].items()}, "schedule": folding,
-           "buffer_bits": plan.buffer_bits, "files": sorted(gen["verilog"])}
+           "buffer_bits": plan.buffer_bits, "files": sorted(gen["verilog"]), "graph_sha256": graph_digest(graph),
+           "graph_source": graph.meta.get("source", graph.meta.get("spec", ""))}
     tmp = Path(tempfile.mkdtemp(prefix=".stream_", dir=out_dir.parent if out_dir.parent.exists() else None))
     try:
         for name, text in gen["verilog"].items():
