@@ -1,5 +1,5 @@
 """pytest runner of the streaming-network bench (sim/stream_tb.py) on Verilator: a small random INT8
-graph (5x5 conv, 3x3 conv, residual add, clamp, 3x3 conv, SESR's repeated-input skip, pixel shuffle)
+graph (5x5 conv, 3x3 conv, residual add, clamp, 1x1 conv, 3x3 conv, SESR's repeated-input skip, pixel shuffle)
 compiled by rtl.stream, a 32x32 crop streamed through the whole AXI4-Stream top, every HR pixel equal
 to the golden executor's; random tvalid bubbles and tready gaps, frames back to back."""
 
@@ -15,12 +15,12 @@ from rtl.stream.top import StreamTop, to_verilog
 from rtl.stream.verify import extreme_frames, run_stream_bench
 from rtl.stream.window import frame_positions
 
-FOLDS = {"head": (1, 1), "body": (2, 3), "tail": (1, 2)}  # small foldings: a short CI run
+FOLDS = {"head": (1, 1), "body": (2, 3), "pw": (2, 1), "tail": (1, 2)}  # small foldings: a short CI run
 
 
 def test_stream_crop_verilator(tmp_path: Path):
     H = W = 32
-    g = random_graph(0, input_skip=True)
+    g = random_graph(0, input_skip=True, pointwise=True)
     plan = plan_graph(g, W, H, FOLDS)
     (tmp_path / "top.v").write_text(to_verilog(StreamTop(g, plan)))
     fr = extreme_frames(H, W, 1, seed=5)

@@ -77,6 +77,22 @@ def test_conv_layer_matches_golden(c_out, fold):
     assert got == [_pack(w) for w in want]
 
 
+@pytest.mark.parametrize("fold", [(1, 1), (2, 2)])
+def test_pointwise_conv_matches_golden(fold):
+    g = random_graph(seed=4, c=4, pointwise=True)
+    n = next(n for n in g.nodes if n.name == "pw")  # 1x1, 4 -> 4, int8 in
+    H, W = 3, 5
+    dut = ConvLayer(g.param(n, "W"), g.param(n, "B"), g.param(n, "M"), g.param(n, "SH"), n.attrs["out_lo"],
+                    n.attrs["out_hi"], Port(4, 8, True), Port(4, 8, True), W, H, fold)
+    x = np.random.default_rng(1).integers(0, 101, (2, 4, H, W))  # the act stage's range
+    g.nodes, g.output, n.inputs = [n], "pw", ["input"]
+    g.tensors["input"] = g.tensors["act"]
+    want = Golden(g, check=False).run_all(x)["pw"].transpose(0, 2, 3, 1).reshape(-1, 4)
+    words = [_pack(x[b, :, i, j]) for b in range(2) for i in range(H) for j in range(W)]
+    got = _stream(dut, words, len(want), 100 + 4 * len(words) * dut.fold, seed=2)
+    assert got == [_pack(w) for w in want]
+
+
 def test_pixel_shuffle_matches_golden():
     H, W, r = 3, 5, 2
     dut = PixelShuffle(Port(8, 8, False), r, W)

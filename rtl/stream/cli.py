@@ -36,6 +36,12 @@ def add_arguments(kernels):
     p.add_argument("--report", help="also write the stream_rtl row (with this command line) to this JSON file")
     p.set_defaults(_kernel=run)
 
+    q = kernels.add_parser("stream-report", help="combine stream_rtl rows of parallel runs into one report")
+    q.add_argument("rows", nargs="+", help="--report files of `srhw rtl stream` runs of the same graph")
+    q.add_argument("--out", required=True, help="combined JSON (e.g. rtl/reports/stream_<model>.json)")
+    q.add_argument("--note", default="", help="what the graph is and how the machine was loaded")
+    q.set_defaults(_kernel=run_report)
+
 
 def golden_of(ckpt) -> Path:
     """The golden graph folder of a checkpoint: its sidecar's `golden` (relative to it), else <stem>.golden."""
@@ -92,4 +98,19 @@ def run(args) -> int:
         write_json(Path(args.report), row)
     keep = ("fits", "utilisation", "cycles_per_frame", "fps", "meets_target", "latency_cycles", "roofline_ratio")
     print(json.dumps({k: row[k] for k in keep if k in row}, indent=1, default=float))
+    return 0
+
+
+def run_report(args) -> int:
+    from srhw.core.io import write_json
+
+    from rtl.stream.report import combine
+
+    rows = []
+    for f in args.rows:
+        try:
+            rows.append(json.loads(Path(f).read_text()))
+        except (OSError, ValueError) as e:
+            raise SrhwError(f"{f}: cannot read a stream_rtl row ({type(e).__name__})") from None
+    write_json(Path(args.out), combine(rows, args.note))
     return 0

@@ -28,9 +28,10 @@ def _conv(rng, arrays, name, src, c_in, c_out, k, x_std, out_lo, out_hi, target_
 
 
 def random_graph(seed: int = 0, c: int = 4, r: int = 2, k_head: int = 5, residual: bool = True,
-                 input_skip: bool = False, c_body: int | None = None) -> IntGraph:
+                 input_skip: bool = False, c_body: int | None = None, pointwise: bool = False) -> IntGraph:
     """`input_skip`: SESR's tail, the input repeated r*r times (concat) added before the shuffle.
-    `c_body`: the body conv's output channels (ESPCN's c2; default c, with the residual needing c)."""
+    `c_body`: the body conv's output channels (ESPCN's c2; default c, with the residual needing c).
+    `pointwise`: a 1x1 conv (FSRCNN's shrink/expand) before the tail."""
     rng = np.random.default_rng(seed)
     arrays, nodes = {}, []
     u8, s8 = TensorSpec(8, False, 1.0), TensorSpec(8, True, 1.0)
@@ -47,6 +48,10 @@ def random_graph(seed: int = 0, c: int = 4, r: int = 2, k_head: int = 5, residua
         nodes.append(QNode("act", "act", ["add"], {"out_lo": 0, "out_hi": 100}))
         tensors["act"] = s8
         last = "act"
+    if pointwise:
+        nodes.append(_conv(rng, arrays, "pw", last, cb, cb, 1, 40.0, 0, 127, 40.0))
+        tensors["pw"] = s8
+        last = "pw"
     nodes.append(_conv(rng, arrays, "tail", last, cb, r * r, 3, 40.0, 0, 255, 60.0))
     tensors["tail"] = u8
     last = "tail"
