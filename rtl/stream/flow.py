@@ -52,8 +52,13 @@ def generate(graph, fps: float, clock_mhz: float, part, crop=CROP) -> dict:
     return {"folding": folding, "plan": plan, "crop_plan": crop_plan, "verilog": texts}
 
 
-def largest_layer_verilog(graph, plan) -> tuple:
-    """(name, Verilog of module `layer`) of the conv stage with the most multipliers, at its folding."""
+ECP5_MULT18 = 156  # LFE5U-85F MULT18X18D blocks
+
+
+def largest_layer_verilog(graph, plan, mult18: int | None = None) -> tuple:
+    """(name, Verilog of module `layer`) of the conv stage with the most multipliers, at its folding;
+    with `mult18`, the largest whose products fit that many 18x18 multipliers (a packed 25x9 product
+    takes two, an unpacked one and each lane's requantize one or two)."""
     from rtl.stream.conv import ConvLayer
 
     nodes = {n.name: n for n in graph.nodes}
@@ -62,7 +67,15 @@ def largest_layer_verilog(graph, plan) -> tuple:
         n = s.k * s.k * plan.port_of(s.inputs[0]).channels
         return -(-s.port.channels // s.fold[0]) * -(-n // s.fold[1])
 
-    s = max((s for s in plan.stages if s.op == "conv"), key=mults)
+    def mult18_need(s):
+        lanes = -(-s.port.channels // s.fold[0])
+        ns = -(-(s.k * s.k * plan.port_of(s.inputs[0]).channels) // s.fold[1])
+        return 2 * (-(-lanes // 2)) * ns + 2 * lanes if s.fold != (1, 1) else 2 * lanes
+
+    convs = [s for s in plan.stages if s.op == "conv"]
+    if mult18 is not None:
+        convs = [s for s in convs if mult18_need(s) <= mult18] or convs
+    s = max(convs, key=mults)
     n = nodes[s.name]
     best = (s.name, ConvLayer(graph.param(n, "W"), graph.param(n, "B"), graph.param(n, "M"), graph.param(n, "SH"),
                               n.attrs["out_lo"], n.attrs["out_hi"], plan.port_of(s.inputs[0]), s.port, s.in_width,
@@ -166,14 +179,15 @@ def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool
             row["whole_images"] = check_whole_images(graph, folding["folds"], images, tmp / "_images", sim=sim, log=log)
             shutil.rmtree(tmp / "_images", ignore_errors=True)
         if pnr:
-            name, text = largest_layer_verilog(graph, plan)
+            name, text = largest_layer_verilog(graph, plan, ECP5_MULT18)
             (tmp / "_ecp5").mkdir()
             (tmp / "_ecp5" / "layer.v").write_text(text)
             log(f"stream_rtl: ECP5 synth + nextpnr of the largest layer, {name} (minutes)")
             row["ecp5"] = ecp5_fmax(tmp / "_ecp5" / "layer.v", "layer", tmp / "_ecp5", freq_mhz=clock_mhz)
             row["ecp5"]["layer"] = name
-            row["ecp5"]["what"] = (f"the largest conv stage ({name}, most multipliers) as its own core: the whole top's "
-                                   "packed 25x9 products exceed the LFE5U-85F's 18x18 multipliers")
+            row["ecp5"]["what"] = (f"the largest conv stage whose products fit the LFE5U-85F's {ECP5_MULT18} 18x18 "
+                                   f"multipliers ({name}), as its own core: the whole top's packed 25x9 products "
+                                   "(two 18x18 blocks each) exceed them")
         for d in ("_sim_check", "_sim_rate", "_ecp5"):
             shutil.rmtree(tmp / d, ignore_errors=True)
         write_package(tmp, {}, None, plan, CROP, folding, row)
