@@ -36,3 +36,29 @@ def test_set5_images_bitexact_random_graph(tmp_path: Path):
     assert len(rows) == 5
     for s in rows:
         assert s["cocotb_pass"] and s["errors"] == 0 and s["flag_errors"] == 0 and s["checked"] == s["hr_pixels"]
+
+
+def _shipped_realtime_int8():
+    """Shipped INT8 checkpoints of 1-channel (Y) models with a golden graph beside them."""
+    import json
+
+    root = Path(__file__).resolve().parents[1] / "models"
+    out = []
+    for side in sorted(root.glob("*-int8.json")):
+        d = json.loads(side.read_text())
+        if int(d.get("channels", 3)) == 1 and d.get("golden") and (root / d["golden"]).is_dir():
+            out.append(root / d["golden"])
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("golden", _shipped_realtime_int8(), ids=lambda p: p.name)
+def test_shipped_realtime_model_set5_bitexact_with_backpressure(golden, tmp_path: Path):
+    from srhw.quant.graph import load_graph
+
+    g = load_graph(golden)
+    folds = choose_folding(g, fps=30, clock_mhz=150)["folds"]
+    rows = check_whole_images(g, folds, set5_y(int(g.meta.get("scale", 2))), tmp_path)
+    assert len(rows) == 5
+    for s in rows:
+        assert s["cocotb_pass"] and s["errors"] == 0 and s["flag_errors"] == 0 and s["checked"] == s["hr_pixels"]
