@@ -337,8 +337,8 @@ class ConvLayer(wiring.Component):
             with m.If(v_t & last_n):
                 m.d.sync += acc.eq(h)
                 m.d.sync += mul.eq(ml[0] if fm == 1 else Array([Const(x, unsigned(mb)) for x in ml])[sm_t])
-            shape = signed(out.bits) if out.signed else unsigned(out.bits)
-            ys.append(requantize(m, acc, -amax, amax, mul, max(ml), self.shmax, self.lo, self.hi, shape, v_q, f"rq{l}"))
+            ys.append(requantize(m, acc, -amax, amax, mul, max(ml), self.shmax, self.lo, self.hi, out.bits, out.signed,
+                                 v_q, l))
         v_y = delay(m, v_q, 2, "v_y", reset_less=False)
         lastm_y = delay(m, lastm_q, 2, "lastm_y")
         ob = out.bits

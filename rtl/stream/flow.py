@@ -10,7 +10,7 @@
 4. measured (each figure labelled with its source): Yosys `synth_xilinx -family xc7` resources of the
    whole real-size top (yosys); bit-exact crop frames with back-pressure and cycles per frame of the
    real-size top at full rate (cocotb, Verilator); fps = clock / simulated cycles per frame (the report's
-   fps is exactly that number, no analytic shortcut); the roofline (rtl.cost.roofline) and the ratio.
+   fps is exactly that number, no analytic shortcut); the one roofline (srhw.hw.roofline) and the ratio.
    Optional: ECP5 place-and-route Fmax (nextpnr).
 """
 
@@ -53,6 +53,14 @@ def generate(graph, fps: float, clock_mhz: float, part, crop=CROP) -> dict:
 
 
 ECP5_MULT18 = 156  # LFE5U-85F MULT18X18D blocks
+
+
+def streamable(graph) -> str:
+    """'' if the compiler builds every op of the graph, else why not (one line)."""
+    from rtl.stream.compiler import SUPPORTED
+
+    bad = next((n for n in graph.nodes if n.op not in SUPPORTED), None)
+    return f"layer {bad.name}: op '{bad.op}' has no streaming RTL" if bad else ""
 
 
 def largest_layer_verilog(graph, plan, mult18: int | None = None) -> tuple:
@@ -123,7 +131,9 @@ def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool
                  images: dict | None = None) -> dict:
     """`replace`: out_dir is replaced as a whole (the CLI); else the files are moved into it (srhw build,
     whose own temporary folder is the atomic unit)."""
-    from rtl.cost import roofline
+    from srhw.hw.roofline import roofline
+
+    from rtl.cost import LUTS_PER_ADDER
     from rtl.stream.synth import ecp5_fmax, utilisation, xc7_resources
     from rtl.stream.verify import golden_frames, run_stream_bench
     from rtl.bench import run_cocotb
@@ -135,7 +145,8 @@ def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool
            "in_frame": [plan.width, plan.height], "out_frame": [plan.out_width, plan.out_height],
            "folding": {k: list(v) for k, v in folding["folds"].items()}, "schedule": folding,
            "buffer_bits": plan.buffer_bits, "files": sorted(gen["verilog"]), "graph_sha256": graph_digest(graph),
-           "graph_source": graph.meta.get("source", graph.meta.get("spec", ""))}
+           "graph_source": graph.meta.get("source", graph.meta.get("spec", "")),
+           "slowest_stage": max(folding["layers"], key=lambda l: l["cycles_per_frame"])["name"]}
     tmp = Path(tempfile.mkdtemp(prefix=".stream_", dir=out_dir.parent if out_dir.parent.exists() else None))
     try:
         for name, text in gen["verilog"].items():
@@ -168,7 +179,9 @@ def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool
             row["meets_target"] = row["fps"] >= fps
             macs = folding["macs_per_frame"]
             off = plan.width * plan.height * plan.inp.width // 8 + plan.out_width * plan.out_height * plan.out.width // 8
-            roof = roofline(macs, macs, part, clock_mhz, off, adds_kind="one accumulate per MAC")
+            roof = roofline(macs, 0, off, part, clock_mhz, LUTS_PER_ADDER,
+                            "INT8 conv accumulations counted with their multiplies (no separate LUT adds)",
+                            "the video in and out only (every weight and feature map on chip)")
             row["roofline"] = roof
             row["roofline_fps"] = roof["fps"]
             row["roofline_ratio"] = row["fps"] / roof["fps"]

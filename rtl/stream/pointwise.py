@@ -16,6 +16,7 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from rtl.cse import signed_width
+from rtl.requant import requantize as shift_clamp
 from rtl.stream.conv import Port, delay
 
 
@@ -71,11 +72,7 @@ class Add(wiring.Component):
         for c in range(o.channels):
             acc = Signal(signed(aw), name=f"acc{c}", reset_less=True)
             m.d.sync += acc.eq(a.word(self.a_data, c) * self.ma + b.word(self.b_data, c) * self.mb + half)
-            q = Signal(signed(aw), name=f"q{c}")
-            m.d.comb += q.eq(acc >> self.sh)
-            y = Signal(_shape(o), name=f"y{c}", reset_less=True)
-            m.d.sync += y.eq(Mux(q < o.lo, o.lo, Mux(q > o.hi, o.hi, q)))
-            ys.append(y)
+            ys.append(shift_clamp(m, acc, self.sh, o.lo, o.hi, o.bits, o.signed, c))
         m.d.comb += [fifo.w_en.eq(delay(m, take, 2, "v", reset_less=False)), fifo.w_data.eq(Cat(*ys))]
         return m
 

@@ -1,4 +1,6 @@
-"""The golden requantize, y = clamp(rshift_round(acc * M, SH), lo, hi), as two pipeline registers.
+"""The golden requantize, y = clamp(rshift_round(acc * M, SH), lo, hi), as two pipeline registers: the
+multiply (plus the rounding half, a DSP48E1's M register and post-adder), then the project's one
+shift-and-clamp stage (rtl.requant.requantize).
 
 srhw.quant.fixedpoint: M a 15-bit multiplier, rshift_round = round half up by add-then-shift. When one
 multiplier serves several channels with different shifts (a folded layer), every channel is brought to
@@ -8,9 +10,11 @@ the largest shift: rshift_round(acc * M, SH) == rshift_round(acc * (M << (SHmax 
 
 from __future__ import annotations
 
-from amaranth.hdl import Mux, Signal, signed, unsigned
+from amaranth.hdl import Signal, signed, unsigned
 
 from rtl.cse import signed_width
+from rtl.requant import requantize as shift_clamp
+from rtl.requant import rounding_half
 
 
 def common_shift(ms, shs) -> tuple[list[int], int]:
@@ -23,18 +27,14 @@ def out_shape(lo: int, hi: int, bits: int, is_signed: bool):
     return signed(bits) if is_signed else unsigned(bits)
 
 
-def requantize(m, acc, acc_lo: int, acc_hi: int, mult, mult_max: int, sh: int, lo: int, hi: int, shape, en, name: str):
+def requantize(m, acc, acc_lo: int, acc_hi: int, mult, mult_max: int, sh: int, lo: int, hi: int, out_bits: int,
+               out_signed: bool, en, i: int):
     """Registers y = clamp(rshift_round(acc * mult, sh), lo, hi) two cycles after `en` (acc, mult valid).
 
-    acc in [acc_lo, acc_hi], 0 <= mult <= mult_max. Returns the output signal (of `shape`)."""
-    pmax = max(abs(acc_lo), abs(acc_hi)) * mult_max + (1 << max(sh - 1, 0))
-    pb = signed_width(-pmax, pmax)
-    prod = Signal(signed(pb), name=f"{name}_prod", reset_less=True)
+    acc in [acc_lo, acc_hi], 0 <= mult <= mult_max. Returns the output signal (`out_bits`, signed or not)."""
+    half = rounding_half(sh)
+    pmax = max(abs(acc_lo), abs(acc_hi)) * mult_max + half
+    prod = Signal(signed(signed_width(-pmax, pmax)), name=f"rq{i}_prod", reset_less=True)
     with m.If(en):
-        m.d.sync += prod.eq(acc * mult)  # the DSP's M register
-    half = (1 << (sh - 1)) if sh > 0 else 0
-    q = Signal(signed(pb), name=f"{name}_q")
-    m.d.comb += q.eq((prod + half) >> sh)
-    y = Signal(shape, name=f"{name}_y", reset_less=True)
-    m.d.sync += y.eq(Mux(q < lo, lo, Mux(q > hi, hi, q)))
-    return y
+        m.d.sync += prod.eq(acc * mult + half)
+    return shift_clamp(m, prod, sh, lo, hi, out_bits, out_signed, i)
