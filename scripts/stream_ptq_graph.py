@@ -28,7 +28,7 @@ def main():
     d = deploy_form(m)
     calib = [torch.rand(4, 1, 24, 24) * 255 for _ in range(2)]
     g = quantize(d, calib).export({"spec": a.model, "scale": a.scale, "quant": "int8", "channels": 1,
-                                   "source": f"PTQ of random-init weights (torch seed {a.seed}), no training"})
+                                   "source": "PTQ of random-init weights (no training)"})
     g.save(a.out)
 
 
