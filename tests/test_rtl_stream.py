@@ -180,3 +180,15 @@ def test_cli_writes_the_package(tmp_path):
     assert "PYTHON ?=" in (out / "Makefile").read_text() and "m_axis_video_tready" in (out / "README.md").read_text()
     with np.load(out / "case.npz") as z:
         assert z["frames"].shape[1:] == (32, 32, 1) and z["expected"].shape[1:] == (64, 64, 1)
+
+
+def test_build_step_names_the_layer_that_does_not_stream():
+    from types import SimpleNamespace
+
+    from srhw.flows.build import step_stream_rtl
+
+    g = random_graph(0)
+    g.nodes[1].op = "sp_conv"
+    cfg = SimpleNamespace(report={})
+    assert step_stream_rtl(g, cfg) is g
+    assert cfg.report["stream_rtl"] == {"status": "not built: layer body: op 'sp_conv' has no streaming RTL"}
