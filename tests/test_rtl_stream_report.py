@@ -39,6 +39,9 @@ def test_committed_stream_report(path: Path):
         assert r["synthesis"]["fits"] == fits
     for row in r.get("whole_images", []):
         assert row["errors"] == 0 and row["flag_errors"] == 0 and row["checked"] == row["hr_pixels"]
+    if "crop_check" in r:
+        c = r["crop_check"]
+        assert c["errors"] == 0 and c["flag_errors"] == 0 and c["extra_beats"] == 0 and c["checked"] == c["expected"] > 0
     if "ecp5" in r:
         assert r["ecp5"]["source"] == "nextpnr" and r["ecp5"]["min_fmax_mhz"] > 0
-    assert {"simulation", "synthesis", "whole_images", "ecp5"} & set(r)
+    assert {"simulation", "synthesis", "whole_images", "ecp5", "crop_check"} & set(r)
