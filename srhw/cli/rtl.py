@@ -98,6 +98,10 @@ def add_arguments(parser):
     p.add_argument("--sp-sim", default="icarus", choices=("verilator", "icarus"), help="simulator of the SP layers")
     p.set_defaults(_kernel=run_verify_trained)
 
+    from rtl.stream.cli import add_arguments as add_stream
+
+    add_stream(kernels)
+
 
 def run(args) -> int:
     return args._kernel(args)

@@ -325,6 +325,19 @@ def step_rtl(graph, cfg: BuildConfig):
     return graph
 
 
+def step_stream_rtl(graph, cfg: BuildConfig):
+    """The whole-network streaming RTL (rtl.stream) where every op of the graph streams: rtl/ + `stream_rtl`."""
+    from rtl.stream.flow import build_stream, streamable
+
+    why = streamable(graph)
+    if why:
+        cfg.report["stream_rtl"] = {"status": f"not built: {why}"}
+        return graph
+    cfg.report["stream_rtl"] = build_stream(graph, cfg.part, cfg.target_fps, cfg.clock_mhz, cfg.tmp / "rtl",
+                                            replace=False, log=_say)
+    return graph
+
+
 def _slowest(layers) -> str | None:
     named = [l for l in layers if l.get("cycles_per_frame")]
     return max(named, key=lambda l: l["cycles_per_frame"])["name"] if named else None
@@ -347,6 +360,14 @@ def _designs(cfg: BuildConfig) -> list:
                         {k: rtl[k] for k in ("lut", "ff", "dsp", "bram")}, rtl["offchip_bytes_per_frame"], False, part,
                         note="a fit of the multiplier-free SP kernels; rtl/ holds one representative layer slice, "
                              "not the whole network, so it is not a deliverable yet"))
+    st = cfg.report.get("stream_rtl") or {}
+    if "resources" in st and "fps" in st:
+        r = st["resources"]
+        rows.append(row("RTL streaming network (AXI4-Stream video)", "rtl/", "streaming dataflow", st["fits"], st["fps"],
+                        {"lut": r["LUT"] + r["LUTRAM"], "ff": r["FF"], "dsp": r["DSP48E1"], "bram": r["BRAM36_equiv"]},
+                        st["roofline"]["offchip_bytes_per_frame"], True, part,
+                        source="yosys (resources), cocotb (cycles per frame)", slowest_layer=st.get("slowest_stage"),
+                        note=f"fps = {st['clock_mhz']:g} MHz / {st['cycles_per_frame']:,} simulated cycles per frame"))
     return rows
 
 
@@ -392,6 +413,7 @@ def step_report(graph, cfg: BuildConfig):
         "ca_buffer": e["ca_buffer"], "assumptions": e["assumptions"],
         "weights": cfg.report["weights"], "golden": cfg.report.get("golden"), "hls": cfg.report.get("hls"),
         "csim": cfg.report["csim"], "engine": cfg.report["engine"], "rtl": cfg.report.get("rtl"),
+        "stream_rtl": cfg.report.get("stream_rtl"),
         "determinism": "no timestamps or absolute paths in the written files; hls4ml's library stamp is a hash of "
                        "the graph; build_lib.sh computes the weights directory when it runs (absolute path compiled "
                        "into the C-sim library: moving the project needs a recompile); engine/ is a function of the "
@@ -406,12 +428,12 @@ def step_report(graph, cfg: BuildConfig):
 
 
 STEPS = [step_load_model, step_quantize, step_estimate, step_hls_project, step_engine, step_csim, step_rtl,
-         step_report]
+         step_stream_rtl, step_report]
 
 
 STEP_TITLES = {step_load_model: "load the model", step_quantize: "integer golden graph", step_estimate: "cost estimate",
                step_hls_project: "hls4ml project", step_engine: "layer-sequential engine", step_csim: "C-simulation",
-               step_rtl: "RTL kernels and fit", step_report: "report"}
+               step_rtl: "RTL kernels and fit", step_stream_rtl: "streaming RTL", step_report: "report"}
 
 
 def run_build(cfg: BuildConfig) -> dict:

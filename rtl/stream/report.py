@@ -1,0 +1,44 @@
+"""One committed report from the rows of separate `srhw rtl stream` runs of the same graph and settings
+(synthesis, simulation, whole images and place-and-route run as parallel jobs on a loaded machine).
+
+Sections keep their sources: `synthesis` (yosys), `simulation` (cocotb), `whole_images` (cocotb,
+CheckHarness), `ecp5` (nextpnr); `commands` lists the command lines that produced them.
+"""
+
+from __future__ import annotations
+
+from srhw.core.errors import SrhwError
+
+SAME = ("graph_sha256", "part", "clock_mhz", "target_fps", "in_frame", "out_frame", "folding")
+SIM_KEYS = ("cycles_per_frame", "cycles_source", "fps", "fps_source", "latency_cycles", "meets_target", "bitexact",
+            "roofline", "roofline_fps", "roofline_ratio")
+
+
+def combine(rows: list, note: str = "") -> dict:
+    if not rows:
+        raise SrhwError("no stream_rtl rows to combine")
+    first = rows[0]
+    for r in rows[1:]:
+        for k in SAME:
+            if r.get(k) != first.get(k):
+                raise SrhwError(f"rows disagree on {k}: {r.get(k)} vs {first.get(k)}")
+    out = {"design": "stream_rtl", "top": "srhw_stream", "graph_source": first.get("graph_source"),
+           **{k: first[k] for k in SAME}, "schedule": first["schedule"], "buffer_bits": first["buffer_bits"],
+           "commands": [r["command"] for r in rows if "command" in r], "note": note}
+    for r in rows:
+        if "resources" in r:
+            out["synthesis"] = {k: r[k] for k in ("resources", "utilisation", "fits", "fit_limits")}
+        if "cycles_per_frame" in r:
+            out["simulation"] = {k: r[k] for k in SIM_KEYS}
+        if "whole_images" in r:
+            out["whole_images"] = r["whole_images"]
+        if "ecp5" in r:
+            out["ecp5"] = r["ecp5"]
+    if "synthesis" in out and "simulation" in out:
+        s = out["simulation"]
+        out["acceptance"] = {"fits": out["synthesis"]["fits"], "fps": s["fps"], "meets_target": s["meets_target"],
+                             "clock_mhz": out["clock_mhz"],
+                             "bitexact_crop": s["bitexact"]["errors"] == 0,
+                             "bitexact_whole_images": all(r["errors"] == 0 and r["flag_errors"] == 0
+                                                          for r in out.get("whole_images", [])) if out.get("whole_images") else None}
+    return out
