@@ -43,9 +43,9 @@ def add_arguments(p):
                            help="iterations of the TFLite-scheme retraining (default: the same as the QAT above)")
         else:
             q.add_argument("--model-args", default="{}", help="JSON overrides for build() without --checkpoint")
-            q.add_argument("--init-bl", default=None,
-                           help="start from a trained full-precision bl checkpoint (each SP conv computes its bl conv "
-                                "exactly); a CPU-budget shortcut instead of the paper's from-scratch fp stage")
+            q.add_argument("--init-bl", "--init-float", dest="init_bl", default=None,
+                           help="start from a trained full-precision bl checkpoint for st_bl, or sesr for st_sesr (each SP conv starts as a ternary expansion of its float conv); "
+                                "a CPU-budget shortcut instead of the paper's from-scratch fp stage")
             for stage, ep, lr in (("fp", None, 1e-4), ("ternary", 40, 5e-5), ("frozen", 10, 2.5e-5)):
                 q.add_argument(f"--{stage}-epochs", type=float, default=ep,
                                help=f"stage {stage} epochs" + (" (default: 300 without --checkpoint, 0 with)" if ep is None else f" (paper: {ep})"))

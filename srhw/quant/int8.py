@@ -33,8 +33,12 @@ def load_float_model(checkpoint, spec=None, scale=None):
     """Build the checkpoint's model and load it; refuse a checkpoint of another spec/scale or a quantized one."""
     from srhw.models import build, canonical
 
+    from srhw.checkpoint import check_channels
+
     sd, meta = load_checkpoint(checkpoint)
     ck_spec, ck_scale = meta.get("spec"), meta.get("scale")
+    if spec:
+        check_channels(meta, spec, checkpoint)
     if spec and ck_spec and canonical(spec) != canonical(ck_spec):
         raise SrhwError(f"{checkpoint} is a {ck_spec} checkpoint, not {canonical(spec)}")
     if scale and ck_scale and int(scale) != int(ck_scale):
@@ -49,6 +53,14 @@ def load_float_model(checkpoint, spec=None, scale=None):
     check_state_dict(model, sd, spec, scale)
     model.load_state_dict(sd)
     return model, meta
+
+
+def deploy_form(model):
+    """`model.deploy()` (the conv-only network the golden model runs) carrying the zoo attributes."""
+    out = model.deploy()
+    for k in ("spec", "scale", "channels"):
+        setattr(out, k, getattr(model, k))
+    return out
 
 
 def widths_summary(graph) -> dict:
@@ -69,10 +81,16 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     model, meta = load_float_model(checkpoint, spec, scale)
     spec, scale = model.spec, model.scale
     args = meta.get("model_args") or {}
-    dataset = patch_dataset(data_dir, train_set, scale, patch=stage.patch, seed=stage.seed)
+    channels = int(getattr(model, "channels", 3))
+    if hasattr(model, "deploy"):  # the real-time networks quantize their inference form (collapsed / sub-pixel)
+        if tflite:
+            raise SrhwError(f"--tflite: the TFLite export covers the RGB zoo models, not {spec}")
+        model = deploy_form(model)
+        args = {**args, "deploy": True}
+    dataset = patch_dataset(data_dir, train_set, scale, patch=stage.patch, seed=stage.seed, channels=channels)
     calib = calibration_batches(dataset, cfg.calib_batches)
-    side = {"spec": spec, "scale": scale, "model_args": args, "data": train_set, "metrics": {},
-            "source_checkpoint": str(checkpoint)}
+    side = {"spec": spec, "scale": scale, "model_args": args, "channels": channels, "data": train_set,
+            "metrics": {}, "source_checkpoint": str(checkpoint)}
     report = {"spec": spec, "scale": scale, "source": str(checkpoint)}
     if tflite:  # first, from the checkpoint's weights (tflite_qat trains a copy; our QAT below trains `model`)
         report["tflite"] = _tflite_export(model, dataset, calib, stage if tflite is True else tflite, side, out_tmp,
@@ -80,7 +98,7 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     qnet = quantize(model, calib, cfg)
     log(f"calibrated {spec} x{scale} on {len(calib)} batches of {train_set} patches; QAT {stage.total} iterations")
     report["qat"] = finetune(qnet, model.parameters(), dataset, stage, log)
-    graph = qnet.export({"spec": spec, "scale": scale, "model_args": args, "quant": "int8"})
+    graph = qnet.export({"spec": spec, "scale": scale, "model_args": args, "quant": "int8", "channels": channels})
     graph.save(out_tmp / "golden")
     report["widths"] = widths_summary(graph)
     save_checkpoint(out_tmp / "model.safetensors", model,
