@@ -11,7 +11,7 @@ def network_section(spec: str, scale: int, part, clock_mhz: float = 150.0, model
     """Counts (dense / naive / CSE) per SP layer, the fit and the roofline, as the report's `rtl` section.
 
     codes: optional {module name: (Wb (r, N), Wc (M, r))} overriding the model's / random codes."""
-    from rtl.fit import fit, shapes_from_counts
+    from rtl.cost import fit, shapes_from_counts
     from rtl.netlist_counts import count_layer, network_layers
 
     sp, plain = network_layers(spec, scale, model, **(model_args or {}))
@@ -44,7 +44,7 @@ def network_section(spec: str, scale: int, part, clock_mhz: float = 150.0, model
         "source": {"muls": "analytic (dense formula, proved == Yosys on small layers)",
                    "adds": "plan" if cse else "analytic (nnz - 1 per row)",
                    "adds_dense_table5": "analytic (== srhw.profile.count_ops, tested)",
-                   "lut": "analytic (calibrated on Yosys synth_xilinx of a full-size folded layer, rtl.fit.CALIBRATION)",
+                   "lut": "analytic (calibrated on Yosys synth_xilinx of a full-size folded layer, rtl.cost.CALIBRATION)",
                    "ff": "analytic", "carry4": "analytic", "dsp": "analytic", "bram": "analytic",
                    "fps_720p": "analytic", "roofline_fps": "analytic", "calibration": "yosys"},
     }
@@ -55,7 +55,7 @@ def build_section(graph, cfg) -> dict:
     writes rtl/ (Verilog of a representative folded layer slice) and sim/ into cfg.tmp when it exists."""
     from pathlib import Path
 
-    from srhw.errors import SrhwError
+    from srhw.core.errors import SrhwError
 
     codes = {}
     for n in getattr(graph, "nodes", []):

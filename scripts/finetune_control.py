@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from srhw.quant.int8 import load_float_model  # noqa: E402
 from srhw.quant.qat import StageConfig, finetune, patch_dataset  # noqa: E402
-from srhw.checkpoint import save_checkpoint  # noqa: E402
+from srhw.core.checkpoint import save_checkpoint  # noqa: E402
 
 
 def main():

@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from srhw.checkpoint import sidecar_path  # noqa: E402
-from srhw.io import write_json, write_text  # noqa: E402
+from srhw.core.checkpoint import sidecar_path  # noqa: E402
+from srhw.core.io import write_json, write_text  # noqa: E402
 from srhw.models import resolve  # noqa: E402
 from srhw.profile import profile_row, table5_row  # noqa: E402
 
@@ -60,7 +60,7 @@ def main():
               + (" if its sum-product convs ran as full-precision convs; as ternary it costs what the table below "
                  "counts." if sp else ".")]
     if sp:
-        from srhw.checkpoint import load_into
+        from srhw.core.checkpoint import load_into
         from srhw.models import build
 
         model = build(spec, scale)

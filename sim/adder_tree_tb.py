@@ -12,7 +12,7 @@ Environment:
     SEED                random seed (default: cocotb's RANDOM_SEED)
     VALID_PROB          probability that the driver presents a vector in a cycle (default 0.8)
     BENCH_SUMMARY       optional path: a JSON summary (vectors sent, corner/random split, checked,
-                        errors, seed) is written there before the final asserts (rtl.trained reads it)
+                        errors, seed) is written there before the final asserts (rtl.verify reads it)
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from srhw.checkpoint import save_checkpoint
+from srhw.core.checkpoint import save_checkpoint
 from srhw.models import build, freeze_all
 
 TINY = {"num_feat": 16, "num_group": 1, "num_block": 1}  # CA needs num_feat >= 16 (reduction 16)

@@ -10,12 +10,12 @@ import pytest
 import torch
 from PIL import Image
 
-from srhw import compare
-from srhw.checkpoint import save_checkpoint
+from srhw.eval import compare
+from srhw.core.checkpoint import save_checkpoint
 from srhw.cli import main
 from srhw.data import imresize
-from srhw.evaluate import network_upscaler
-from srhw.metrics import psnr_ssim
+from srhw.eval.evaluate import network_upscaler
+from srhw.eval.metrics import psnr_ssim
 from srhw.models import build
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def test_figure_size_panels_and_whole_image_scores(setup, capsys):
     # labels: scores of the WHOLE image (not the crop), recomputed here
     sr_bic = imresize(imresize(hr, 1 / 2), 2)
     model = build("bl", 2, **TINY)
-    from srhw.checkpoint import load_into
+    from srhw.core.checkpoint import load_into
 
     load_into(model, ckpts[2])
     sr_net = network_upscaler(model, 2)(imresize(hr, 1 / 2))

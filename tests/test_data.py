@@ -9,7 +9,7 @@ from srhw.data import (
 )
 from srhw.data.imresize import contributions
 from srhw.data.patches import ITERS_PER_EPOCH, PatchDataset, batch_indices, get_batch
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 
 DATA = default_data_dir()
 needs_data = pytest.mark.skipif(not (DATA / "Set5").is_dir(), reason=f"benchmark data not found at {DATA} (set SRHW_DATA)")

@@ -1,4 +1,4 @@
-"""`srhw eval` and srhw/checkpoint.py: the bicubic baseline against the published table, the network path,
+"""`srhw eval` and srhw/core/checkpoint.py: the bicubic baseline against the published table, the network path,
 checkpoints, and bad input through the real CLI."""
 
 import json
@@ -11,10 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
-from srhw.checkpoint import check_state_dict, load_checkpoint, save_checkpoint
+from srhw.core.checkpoint import check_state_dict, load_checkpoint, save_checkpoint
 from srhw.data import benchmark_folder, default_data_dir, imresize, modcrop
-from srhw.errors import SrhwError
-from srhw.evaluate import bicubic_upscaler, evaluate, forward_tiled, network_upscaler
+from srhw.core.errors import SrhwError
+from srhw.eval.evaluate import bicubic_upscaler, evaluate, forward_tiled, network_upscaler
 
 DATA = default_data_dir()
 REPO = Path(__file__).resolve().parents[1]

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.export import engine_cost as ec
 from srhw.export import estimate as est
 from srhw.export.engine import compile_program, datapath_for_graph, program_cycles, run_engine_csim
-from srhw.export.parts import PARTS, get_part
+from srhw.hw.parts import PARTS, get_part
 from srhw.profile import count_ops
 from srhw.quant import load_graph
 

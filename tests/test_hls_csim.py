@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.export.hls import hls_config, run_csim
 from srhw.export.qkeras import to_qkeras
 from srhw.models import build, freeze_all

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.export.engine import (ENGINE_SRC, FIELDS, OPS, EngineConfig, compile_program, compile_testbench,
                                 run_engine_csim, write_project)
 from srhw.models import build, freeze_all

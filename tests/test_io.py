@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from srhw.io import atomic_path, write_json
+from srhw.core.io import atomic_path, write_json
 
 
 def test_atomic_write_is_all_or_nothing(tmp_path):

@@ -1,4 +1,4 @@
-"""srhw.metrics: Y-channel PSNR/SSIM against formulas, a 'valid'-filter SSIM, and published per-image values."""
+"""srhw.eval.metrics: Y-channel PSNR/SSIM against formulas, a 'valid'-filter SSIM, and published per-image values."""
 
 import csv
 
@@ -8,7 +8,7 @@ from scipy.signal import correlate2d
 from skimage.color import rgb2ycbcr
 
 from srhw.data import benchmark_folder, default_data_dir, imresize
-from srhw.metrics import psnr, psnr_ssim, rgb2y, ssim
+from srhw.eval.metrics import psnr, psnr_ssim, rgb2y, ssim
 
 DATA = default_data_dir()
 REF = DATA / "reference" / "SelfExSR_quant_eval" / "bicubic_per_image_from_mat.csv"

@@ -5,7 +5,7 @@ import itertools
 import pytest
 import torch
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.models import SCALES, SumProductConv2d, build, canonical, list_models, resolve
 
 UNIT_MODELS = [m for m in list_models() if resolve(m).variant.unit]

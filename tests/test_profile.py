@@ -141,7 +141,7 @@ def test_cli_bad_input_one_line_exit_2(args, tmp_path):
 
 
 def test_cli_sparse_counts_from_checkpoint(tmp_path):
-    from srhw.checkpoint import save_checkpoint
+    from srhw.core.checkpoint import save_checkpoint
     torch.manual_seed(0)
     model = freeze_all(build("st_bl(r=c_out)", 2))
     ckpt = save_checkpoint(tmp_path / "st.safetensors", model, {"spec": "st_bl(r=c_out)", "scale": 2, "quant": "ternary"})

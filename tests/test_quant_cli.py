@@ -12,12 +12,12 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from srhw.checkpoint import load_checkpoint, save_checkpoint
+from srhw.core.checkpoint import load_checkpoint, save_checkpoint
 from srhw.cli import main
 from srhw.data import default_data_dir, read_image
 from srhw.models import build
 from srhw.quant import load_graph
-from srhw.quant.upscalers import golden_upscaler
+from srhw.eval.upscalers import golden_upscaler
 
 TINY = dict(num_feat=16, num_group=1, num_block=1)
 REPO = Path(__file__).resolve().parents[1]

@@ -18,8 +18,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from srhw.checkpoint import load_into, save_checkpoint
-from srhw.errors import SrhwError
+from srhw.core.checkpoint import load_into, save_checkpoint
+from srhw.core.errors import SrhwError
 from srhw.models import SCALES, build, canonical, list_models, resolve
 from srhw.models.fsrcnn import deconv_to_subpixel
 from srhw.profile.counting import lr_size

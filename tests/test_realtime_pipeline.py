@@ -14,8 +14,8 @@ from PIL import Image
 from srhw.data import imresize
 from srhw.data.patches import PatchDataset
 from srhw.data.ycbcr import colour_upscaler, rgb2ycbcr, ycbcr2rgb
-from srhw.evaluate import evaluate_set, network_upscaler
-from srhw.metrics import psnr, rgb2y
+from srhw.eval.evaluate import evaluate_set, network_upscaler
+from srhw.eval.metrics import psnr, rgb2y
 from srhw.models import build
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Fit to a part (rtl/fit.py), the build hook (rtl.build_section / report_html_section) and `srhw rtl fit|counts`."""
+"""Fit to a part (rtl/cost.py), the build hook (rtl.build_section / report_html_section) and `srhw rtl fit|counts`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rtl.fit import LUT_BUDGET, Shape, block_cost, fit
-from srhw.errors import SrhwError
-from srhw.export.parts import get_part
+from rtl.cost import LUT_BUDGET, Shape, block_cost, fit
+from srhw.core.errors import SrhwError
+from srhw.hw.parts import get_part
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ from amaranth.sim import Simulator
 from rtl.adder_tree import to_verilog
 from rtl.golden import im2col3x3, pack, random_ternary, sp_layer_ref, unpack
 from rtl.sp_layer import SPLayer, SPLayerConfig, frame_cycles
-from rtl.trained import sp_layer_of
+from rtl.verify import sp_layer_of
 
 SEED = int(os.environ.get("SEED", "1"))
 

@@ -1,4 +1,4 @@
-"""Issue #6 acceptance on the trained ternary st_bl(r=2c_out) x2 (rtl/trained.py, `srhw rtl verify-trained`).
+"""Issue #6 acceptance on the trained ternary st_bl(r=2c_out) x2 (rtl/verify.py, `srhw rtl verify-trained`).
 
 Fast (CI): genuinely trained matrices through the whole chain (CSE plan -> Verilog -> Yosys counts ->
 cocotb/Icarus bit-exact): the head's full W_b (128 x 27) and a body W_c (64 x 128); the SP layer of the
@@ -18,7 +18,7 @@ import pytest
 
 from rtl.cse import plan_adder_tree
 from rtl.golden import random_ternary
-from rtl.trained import (MIN_REDUCTION, lr_crop, golden_env, tree_out_bits, trained_matrices, verify_matrix,
+from rtl.verify import (MIN_REDUCTION, lr_crop, golden_env, tree_out_bits, trained_matrices, verify_matrix,
                          verify_sp_layer)
 from srhw.cli import main as srhw_main
 from srhw.quant import load_graph

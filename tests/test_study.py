@@ -118,7 +118,7 @@ def test_second_run_reuses_rows(table1, data, monkeypatch, capsys):
         raise AssertionError("a cached evaluation was run again")
 
     monkeypatch.setattr("srhw.train.loop.train", no_training)
-    monkeypatch.setattr("srhw.evaluate.evaluate", no_eval)
+    monkeypatch.setattr("srhw.eval.evaluate.evaluate", no_eval)
     assert main(study_args(data, out, "--only", "blrn(r=2)")) == 0
     stdout = capsys.readouterr().out
     assert "bl x2: reused" in stdout and "blrn(r=2) x2: reused" in stdout
@@ -132,7 +132,7 @@ def test_second_run_reuses_rows(table1, data, monkeypatch, capsys):
 
 
 def test_partial_row_resumes(data, tmp_path, capsys):
-    from srhw.study import Row, run_dir
+    from srhw.eval.study import Row, run_dir
     from srhw.train import TrainConfig, train
 
     out = tmp_path / "t1"
@@ -158,7 +158,7 @@ def test_table2_x3_x4_start_from_x2(data, tmp_path, capsys):
 
 
 def test_table5_ternary_rows(data, tmp_path, capsys):
-    from srhw.checkpoint import load_checkpoint
+    from srhw.core.checkpoint import load_checkpoint
     from srhw.profile import table5_row
 
     out = tmp_path / "t5"
@@ -206,9 +206,9 @@ def table4(data, tmp_path_factory):
 
 
 def test_table4_float_and_int8_rows(table4):
-    from srhw.checkpoint import load_checkpoint
+    from srhw.core.checkpoint import load_checkpoint
     from srhw.models import build
-    from srhw.study import qat_iters
+    from srhw.eval.study import qat_iters
 
     out, stdout = table4
     doc = json.loads((out / "table4.json").read_text())
@@ -258,7 +258,7 @@ def test_table4_rerun_reuses_training_and_quantization(table4, data, monkeypatch
 
     monkeypatch.setattr("srhw.train.loop.train", forbidden("training"))
     monkeypatch.setattr("srhw.quant.int8.run_int8", forbidden("quantization"))
-    monkeypatch.setattr("srhw.evaluate.evaluate", forbidden("a cached evaluation"))
+    monkeypatch.setattr("srhw.eval.evaluate.evaluate", forbidden("a cached evaluation"))
     assert main(study_args(data, out, "--scale", "2", "--only", "bl", table=4)) == 0
     stdout = capsys.readouterr().out
     assert "bl x2: reused" in stdout and "bl_q x2: reused" in stdout

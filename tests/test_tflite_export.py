@@ -34,7 +34,7 @@ def test_keras_rebuild_matches_torch(spec):
 
 def test_tflite_full_integer_close_to_float(tmp_path):
     from srhw.export.tflite import convert_to_tflite
-    from srhw.quant.upscalers import checkpoint_upscaler
+    from srhw.eval.upscalers import checkpoint_upscaler
 
     torch.manual_seed(0)
     model = build("bl-e", 2, **TINY).eval()

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from srhw.checkpoint import load_checkpoint
+from srhw.core.checkpoint import load_checkpoint
 from srhw.train import TrainConfig, train
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,7 +87,7 @@ def test_init_x4_from_x2_copies_all_but_upsampler(tiny_data, tmp_path):
     assert meta["scale"] == 4
     body = [k for k in x4 if not k.startswith("upsample.")]
     assert body and all(torch.equal(x4[k], x2[k]) for k in body)  # lr = 0: still the x2 weights
-    from srhw.errors import SrhwError
+    from srhw.core.errors import SrhwError
 
     with pytest.raises(SrhwError, match="does not fit"):
         train(replace(cfg, out=str(tmp_path / "x4b"), model_args=dict(TINY, num_feat=32)), progress=False)

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from srhw.data.imresize import imresize
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 
 IMG_EXTS = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff")
 BENCHMARK_SETS = ("Set5", "Set14", "B100", "Urban100")

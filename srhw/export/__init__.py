@@ -1,6 +1,5 @@
-"""Lowering quantized zoo models to FPGA hardware: parts, analytic estimates, QKeras/hls4ml projects.
+"""Lowering quantized zoo models to FPGA hardware (the HLS backend): analytic estimates, QKeras/hls4ml projects.
 
-    parts.py     - FPGA part capacities (vendor tables, cited)
     estimate.py  - analytic per-layer cost, SetFolding-like reuse factors, roofline (hardware.md)
     qgraph.py    - the integer network description the lowering consumes, and its int64 executor
     qkeras.py    - integer description -> QKeras model (lowering passes)

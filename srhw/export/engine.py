@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.export.engine_cost import Datapath, datapath_for
-from srhw.io import atomic_path, write_text
+from srhw.core.io import atomic_path, write_text
 from srhw.quant.fixedpoint import signed_bits
 
 ENGINE_SRC = Path(__file__).resolve().parents[2] / "hls" / "engine"
@@ -77,7 +77,7 @@ def datapath_for_graph(graph, part, tries: int = 8) -> Datapath:
 
 def default_datapath() -> Datapath:
     """The datapath of the default part (xc7z020): what tests and `compile_program` use unless told."""
-    from srhw.export.parts import get_part
+    from srhw.hw.parts import get_part
 
     return datapath_for(get_part("xc7z020"))
 
@@ -532,7 +532,7 @@ def write_project(graph, folder, part: str = "xc7z020", clock_mhz: float = 150.0
     (datapath_for_graph) unless `program` was compiled for another; `config` (buffer sizes) defaults to
     what the program needs, a larger one lets one compile serve several programs."""
 
-    from srhw.export.parts import get_part
+    from srhw.hw.parts import get_part
 
     pt = get_part(part)
     prog = program or compile_program(graph, datapath=datapath_for_graph(graph, pt))
@@ -561,7 +561,7 @@ def write_project(graph, folder, part: str = "xc7z020", clock_mhz: float = 150.0
 
 
 def _full_part(name: str) -> str:
-    """A device string vitis_hls accepts for the base names of srhw.export.parts (package/speed assumed)."""
+    """A device string vitis_hls accepts for the base names of srhw.hw.parts (package/speed assumed)."""
     return {"xc7z020": "xc7z020clg400-1", "xc7z045": "xc7z045ffg900-2", "xczu3eg": "xczu3eg-sbva484-1-e",
             "xczu9eg": "xczu9eg-ffvb1156-2-e", "xcku040": "xcku040-ffva1156-2-e"}.get(name, name)
 

@@ -258,7 +258,7 @@ def datapath_candidates(part, lb_bits: int = MAX_LB_BITS, h_bits: int = MAX_H_BI
                 if c["dsp"] <= DSP_BUDGET * part.dsp and c["adder_lut"] + ctrl <= LUT_BUDGET * part.lut:
                     keyed.append(((c["ref_cycles_per_pixel"], c["dsp"], c["adder_lut"], -lanes), dp))
     if not keyed:
-        from srhw.errors import SrhwError
+        from srhw.core.errors import SrhwError
 
         raise SrhwError(f"no engine datapath fits {part.name}'s {part.dsp} DSPs and {part.lut} LUTs")
     return [dp for _, dp in sorted(keyed, key=lambda kd: kd[0])]

@@ -31,8 +31,8 @@ from dataclasses import asdict, dataclass, field
 
 from torch import nn
 
-from srhw.errors import SrhwError
-from srhw.export.parts import Part
+from srhw.core.errors import SrhwError
+from srhw.hw.parts import Part
 from srhw.models import SumProductConv2d
 from srhw.profile.counting import conv_runs, lr_size, meta_model
 

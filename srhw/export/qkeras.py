@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.quant.fixedpoint import signed_bits
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srhw.io import atomic_path
+from srhw.core.io import atomic_path
 
 
 def convert_to_tflite(model, batches, path) -> dict:

@@ -12,7 +12,7 @@ which 3x3 64->64 convs the efficient unit replaces (architectures.md section 4):
 import re
 from dataclasses import dataclass
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 
 PLACEMENTS = ("rb", "rg", "rg+u")
 _SPEC = re.compile(

@@ -9,7 +9,7 @@ are in that table; tests check them.
 import torch
 from torch import nn
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 
 from srhw.models.common import ChannelShuffle, conv
 

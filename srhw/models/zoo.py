@@ -13,7 +13,7 @@ from typing import Callable
 
 from torch import nn
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.models import units
 from srhw.models.common import conv
 from srhw.models.erum import ERUM

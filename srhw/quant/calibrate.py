@@ -14,7 +14,7 @@ import math
 
 import torch
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.quant.config import QuantConfig
 from srhw.quant.fixedpoint import pow2_scale, qrange
 from srhw.quant.graph import TensorSpec

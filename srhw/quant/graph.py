@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from srhw.errors import SrhwError
-from srhw.io import atomic_path, write_json
+from srhw.core.errors import SrhwError
+from srhw.core.io import atomic_path, write_json
 from srhw.quant.fixedpoint import qrange
 
 FORMAT = "srhw-int-graph/1"

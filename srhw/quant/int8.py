@@ -21,9 +21,9 @@ from pathlib import Path
 
 import torch
 
-from srhw.checkpoint import check_state_dict, load_checkpoint, save_checkpoint
-from srhw.errors import SrhwError
-from srhw.io import write_json
+from srhw.core.checkpoint import check_state_dict, load_checkpoint, save_checkpoint
+from srhw.core.errors import SrhwError
+from srhw.core.io import write_json
 from srhw.quant.config import QuantConfig
 from srhw.quant.ptq import quantize
 from srhw.quant.qat import StageConfig, calibration_batches, finetune, patch_dataset
@@ -33,7 +33,7 @@ def load_float_model(checkpoint, spec=None, scale=None):
     """Build the checkpoint's model and load it; refuse a checkpoint of another spec/scale or a quantized one."""
     from srhw.models import build, canonical
 
-    from srhw.checkpoint import check_channels
+    from srhw.core.checkpoint import check_channels
 
     sd, meta = load_checkpoint(checkpoint)
     ck_spec, ck_scale = meta.get("spec"), meta.get("scale")

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from srhw.data import default_data_dir, open_dataset
 from srhw.data.patches import ITERS_PER_EPOCH, PatchDataset, get_batch
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 
 
 @dataclass

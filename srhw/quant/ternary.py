@@ -25,9 +25,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from srhw.checkpoint import save_checkpoint
-from srhw.errors import SrhwError
-from srhw.io import atomic_path, write_json
+from srhw.core.checkpoint import save_checkpoint
+from srhw.core.errors import SrhwError
+from srhw.core.io import atomic_path, write_json
 from srhw.models.sum_product import SumProductConv2d, freeze_all
 from srhw.quant.config import QuantConfig
 from srhw.quant.int8 import load_float_model, widths_summary

@@ -23,7 +23,7 @@ import warnings
 
 import torch
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.quant.qat import StageConfig, finetune
 
 

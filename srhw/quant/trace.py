@@ -23,7 +23,7 @@ import torch.fx as fx
 import torch.nn.functional as F
 from torch import nn
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.models.common import ChannelShuffle, MeanShift
 from srhw.models.rcan import ChannelAttention
 from srhw.models.sum_product import SumProductConv2d

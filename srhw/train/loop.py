@@ -3,7 +3,7 @@
 One iteration: batch `step` of random patches (srhw/data/patches.py), L1 loss, Adam step with the lr of
 `TrainConfig.lr_at(step)`. Every `ckpt_every` iterations it writes, each atomically:
 
-    <out>/model.safetensors + model.json    weights + sidecar (srhw/checkpoint.py), for `srhw eval`
+    <out>/model.safetensors + model.json    weights + sidecar (srhw/core/checkpoint.py), for `srhw eval`
     <out>/train_state.safetensors           weights, Adam state, RNG states, step, log accumulator
     <out>/log.csv                           step, loss (mean over the window), lr, val_psnr (Set5, Y, dB)
 
@@ -26,11 +26,11 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from srhw.checkpoint import load_checkpoint, save_checkpoint
+from srhw.core.checkpoint import load_checkpoint, save_checkpoint
 from srhw.data import default_data_dir, open_dataset
 from srhw.data.patches import PatchDataset, get_batch
-from srhw.errors import SrhwError
-from srhw.io import write_text
+from srhw.core.errors import SrhwError
+from srhw.core.io import write_text
 from srhw.train.config import TrainConfig
 from srhw.train.state import load_state, save_state
 
@@ -96,8 +96,8 @@ def default_threads(world):
 
 
 def validate(model, data_dir, set_name, scale):
-    """Mean Y-PSNR on a benchmark set (the standard protocol of srhw/evaluate.py)."""
-    from srhw.evaluate import evaluate, network_upscaler
+    """Mean Y-PSNR on a benchmark set (the standard protocol of srhw/eval/evaluate.py)."""
+    from srhw.eval.evaluate import evaluate, network_upscaler
 
     was_training = model.training
     (res,) = evaluate(network_upscaler(model, scale), data_dir, [set_name], scale, progress=False)

@@ -13,8 +13,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from srhw.errors import SrhwError
-from srhw.io import atomic_path
+from srhw.core.errors import SrhwError
+from srhw.core.io import atomic_path
 
 
 def rng_state():
@@ -61,7 +61,7 @@ def load_state(path, model, optimizer):
     except Exception as e:
         raise SrhwError(f"{path}: unreadable training state ({type(e).__name__}: {e})".replace("\n", " ")) from None
     sd = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
-    from srhw.checkpoint import check_state_dict
+    from srhw.core.checkpoint import check_state_dict
 
     check_state_dict(model, sd)
     model.load_state_dict(sd)

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from srhw.errors import SrhwError
-from srhw.io import write_json, write_text
+from srhw.core.errors import SrhwError
+from srhw.core.io import write_json, write_text
 
 
 def add_arguments(p):
@@ -81,7 +81,7 @@ def step_load_model(model, cfg: BuildConfig):
     """The torch model: checkpoint weights (checked against the spec and r), or labelled random weights."""
     import torch
 
-    from srhw.checkpoint import check_state_dict, load_checkpoint
+    from srhw.core.checkpoint import check_state_dict, load_checkpoint
     from srhw.models import build, canonical, freeze_all
 
     if cfg.random_weights:
@@ -152,7 +152,7 @@ def step_quantize(model, cfg: BuildConfig):
     """The integer golden graph the lowering consumes: the checkpoint's own (a `srhw quantize` output), else
     INT8 PTQ (srhw.quant) calibrated on T91 crops."""
     from srhw.quant import load_graph, quantize
-    from srhw.quant.upscalers import golden_dir
+    from srhw.eval.upscalers import golden_dir
 
     shipped = cfg.checkpoint is not None and (cfg.report["weights"].get("quant") is not None)
     if shipped:
@@ -494,9 +494,9 @@ def render_html(rep: dict) -> str:
 
 
 def make_config(args) -> BuildConfig:
-    from srhw.export.parts import get_part
+    from srhw.hw.parts import get_part
     from srhw.models import SCALES, canonical
-    from srhw.profile.cli import model_spec
+    from srhw.cli.profile import model_spec
 
     spec = canonical(model_spec(args.model, args.r))
     if args.scale not in SCALES:

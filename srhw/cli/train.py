@@ -9,7 +9,7 @@
 import json
 from dataclasses import fields
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.train.config import TrainConfig
 
 

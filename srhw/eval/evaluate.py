@@ -1,6 +1,6 @@
 """`srhw eval`: Y-channel PSNR/SSIM of a model (or the bicubic baseline) on the benchmark sets.
 
-The standard SR benchmark protocol (EDSR/RCAN MATLAB evaluation; metrics in srhw/metrics.py):
+The standard SR benchmark protocol (EDSR/RCAN MATLAB evaluation; metrics in srhw/eval/metrics.py):
 LR = the set's MATLAB-bicubic LR file, or `imresize(modcrop(HR, s), 1/s)` where the set ships HR only;
 SR = model(LR) rounded and clamped to uint8; compared with modcrop(HR, s) on Y, `s` px shaved.
 `--model bicubic` is MATLAB `imresize(LR, s, 'bicubic')` with uint8 output.
@@ -17,9 +17,9 @@ import numpy as np
 from tqdm import tqdm
 
 from srhw.data import default_data_dir, imresize, open_dataset
-from srhw.errors import SrhwError
-from srhw.io import write_text
-from srhw.metrics import psnr_ssim, rgb2y
+from srhw.core.errors import SrhwError
+from srhw.core.io import write_text
+from srhw.eval.metrics import psnr_ssim, rgb2y
 
 DEFAULT_SETS = "Set5,Set14,B100,Urban100"
 
@@ -124,10 +124,10 @@ def make_upscaler(args):
     if args.checkpoint and str(args.checkpoint).endswith(".tflite"):
         if not args.scale:
             raise SrhwError("a .tflite model carries no sidecar: give --scale")
-        from srhw.quant.upscalers import tflite_upscaler
+        from srhw.eval.upscalers import tflite_upscaler
         return "tflite", args.scale, tflite_upscaler(args.checkpoint, args.scale), {}
     if args.checkpoint:
-        from srhw.checkpoint import check_channels, check_state_dict, load_checkpoint
+        from srhw.core.checkpoint import check_channels, check_state_dict, load_checkpoint
 
         state_dict, meta = load_checkpoint(args.checkpoint)
         spec, scale = meta.get("spec"), meta.get("scale")
@@ -149,7 +149,7 @@ def make_upscaler(args):
         if engine == "golden" and not meta.get("golden"):
             raise SrhwError(f"{args.checkpoint} has no integer golden model (quantize it with srhw quantize)")
         if meta.get("golden") and (engine == "golden" or (engine == "auto" and meta.get("quant") == "int8")):
-            from srhw.quant.upscalers import golden_upscaler
+            from srhw.eval.upscalers import golden_upscaler
             return spec, int(scale), golden_upscaler(args.checkpoint, int(scale), engine="torch"), meta
         from srhw.models import build
 

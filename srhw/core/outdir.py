@@ -6,7 +6,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 
 
 def check_out(out, force: bool) -> Path:

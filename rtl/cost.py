@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 
 LUT_BUDGET, DSP_BUDGET, BRAM_BUDGET = 0.85, 1.0, 1.0  # the brief's fit limits
 IN_BITS, A_BITS = 9, 12  # uint8 activations as 9-bit signed; 12-bit scales (srhw.quant sp_scale_bits)

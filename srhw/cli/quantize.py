@@ -4,16 +4,16 @@
     python -m srhw quantize ternary --model "st_bl(r=2c_out)" --scale 2 [--checkpoint fp.safetensors] --out runs/st_x2
 
 Budget flags (--iters, --epochs, and --<stage>-iters/--<stage>-epochs for ternary) shorten the paper's
-schedules for smoke runs. The output folder is written all-or-nothing (srhw.quant.outdir).
+schedules for smoke runs. The output folder is written all-or-nothing (srhw.core.outdir).
 """
 
 import json
 import sys
 from dataclasses import replace
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.quant.qat import StageConfig
-from srhw.quant.outdir import check_out, staged_output
+from srhw.core.outdir import check_out, staged_output
 
 
 def add_arguments(p):

@@ -2,7 +2,7 @@
 
 The paper's Tables 1, 2, 4 and 5 (section 3, 4.1, 4.2, 5.1, 5.2): each row is trained with the recipe of
 srhw/train (EDSR's, section 3) for the same `--iters`, evaluated on the benchmark sets with the protocol of
-srhw/evaluate.py, counted with srhw/profile, and compared with the table's reference row:
+srhw/eval/evaluate.py, counted with srhw/profile, and compared with the table's reference row:
 
     Table 1   x2 rows of section 4.1             reference bl      trade-off: Mult-Adds/Params saved per 0.01 dB
     Table 2   x2/x3/x4 rows of section 4.2       reference bl-e    (same), at each scale
@@ -44,9 +44,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from srhw.errors import SrhwError
-from srhw.evaluate import DEFAULT_SETS
-from srhw.io import atomic_path, write_json, write_text
+from srhw.core.errors import SrhwError
+from srhw.eval.evaluate import DEFAULT_SETS
+from srhw.core.io import atomic_path, write_json, write_text
 
 REFERENCE = {1: "bl", 2: "bl-e", 4: "bl", 5: "bl"}  # the row each table's trade-off is computed against
 TABLE_NAMES = {1: "resource-efficient units (section 4.1)", 2: "techniques on different parts (section 4.2)",
@@ -211,7 +211,7 @@ def ternary_phase(row: Row, cfg, checkpoint: Path) -> Path | None:
     with the codes fixed at 2.5e-5) after the row's full-precision run, scaled to the study's budget in the
     paper's proportions (300 : 40 : 10 epochs), via srhw.quant. Returns the ternary checkpoint (its frozen
     ternary weights are evaluated with float activations, as the paper does); a finished one is reused."""
-    from srhw.quant.outdir import staged_output
+    from srhw.core.outdir import staged_output
     from srhw.quant.qat import StageConfig
     from srhw.quant.ternary import run_ternary
 
@@ -241,7 +241,7 @@ def int8_phase(row: Row, cfg, checkpoint: Path, force: bool = False) -> tuple[Pa
     same QAT step and lr, its golden graph present) is reused unless `force` (the float run changed)."""
     from srhw.quant.config import QuantConfig
     from srhw.quant.int8 import run_int8
-    from srhw.quant.outdir import staged_output
+    from srhw.core.outdir import staged_output
     from srhw.quant.qat import StageConfig
 
     stage = StageConfig(epochs=0, lr=QAT_LR, iters=qat_iters(cfg.total_iters), batch=cfg.batch, seed=cfg.seed,
@@ -274,8 +274,8 @@ def evaluate_row(ckpt: Path, row: Row, data_dir: Path, sets: list[str], device, 
     Returns {set: {"psnr", "ssim", "images", "eval_s"}}.
     """
     def upscaler():
-        from srhw.checkpoint import check_state_dict, load_checkpoint
-        from srhw.evaluate import network_upscaler
+        from srhw.core.checkpoint import check_state_dict, load_checkpoint
+        from srhw.eval.evaluate import network_upscaler
         from srhw.models import build
 
         sd, meta = load_checkpoint(ckpt)
@@ -291,7 +291,7 @@ def evaluate_row(ckpt: Path, row: Row, data_dir: Path, sets: list[str], device, 
 def _evaluate_sets(make_upscaler, scale: int, data_dir: Path, sets: list[str], cache: dict, progress: bool) -> dict:
     """{set: {"psnr", "ssim", "images", "eval_s"}}; sets in `cache` are reused and the upscaler is only made
     (`make_upscaler()`) when some set is left to evaluate."""
-    from srhw.evaluate import evaluate
+    from srhw.eval.evaluate import evaluate
 
     todo = [s for s in sets if s not in cache]
     results = {s: cache[s] for s in sets if s in cache}
@@ -306,9 +306,9 @@ def _evaluate_sets(make_upscaler, scale: int, data_dir: Path, sets: list[str], c
 
 
 def evaluate_int8(ckpt: Path, row: Row, data_dir: Path, sets: list[str], cache: dict, progress: bool) -> dict:
-    """PSNR/SSIM per set of an INT8 checkpoint's integer golden model (srhw.quant.upscalers, torch engine: the
+    """PSNR/SSIM per set of an INT8 checkpoint's integer golden model (srhw.eval.upscalers, torch engine: the
     same integer arithmetic as the numpy golden model); sets in `cache` are not evaluated again."""
-    from srhw.quant.upscalers import golden_upscaler
+    from srhw.eval.upscalers import golden_upscaler
 
     return _evaluate_sets(lambda: golden_upscaler(ckpt, row.scale, engine="torch"), row.scale, data_dir, sets,
                           cache, progress)

@@ -15,8 +15,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from srhw.errors import SrhwError
-from srhw.io import atomic_path, write_json
+from srhw.core.errors import SrhwError
+from srhw.core.io import atomic_path, write_json
 
 __all__ = ["save_checkpoint", "load_checkpoint", "check_state_dict", "sidecar_path", "META_KEYS"]
 

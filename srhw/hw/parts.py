@@ -16,7 +16,7 @@ roofline uses (hardware.md: ~3 GB/s practical through the 7-series PS HP ports) 
 
 from dataclasses import asdict, dataclass
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 
 
 @dataclass(frozen=True)

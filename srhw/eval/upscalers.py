@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.quant.graph import load_graph
 
 

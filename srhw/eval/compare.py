@@ -5,7 +5,7 @@
 
 One PNG, left to right: the whole HR image with the crop outlined, the HR crop ("HR (PSNR/SSIM)", the
 paper's legend), then each model's crop of its SR image, labelled "name (PSNR/SSIM)". As in the paper's
-figures, PSNR/SSIM are of the WHOLE image (not the crop), with the benchmark protocol of srhw/evaluate.py
+figures, PSNR/SSIM are of the WHOLE image (not the crop), with the benchmark protocol of srhw/eval/evaluate.py
 (Y channel, `scale` px shaved; LR = the set's LR file or MATLAB-bicubic of the HR). The crop is given in
 pixels of the modcropped HR image and shown enlarged `--zoom` times, nearest neighbour.
 
@@ -22,8 +22,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
-from srhw.errors import SrhwError
-from srhw.io import atomic_path
+from srhw.core.errors import SrhwError
+from srhw.core.io import atomic_path
 
 PAD = 8  # px around and between panels
 FONT_SIZE = 14
@@ -91,8 +91,8 @@ def find_image(data_dir: Path, ref: str, scale: int):
 
 def load_model(ref: str, scale: int, device: str):
     """A checkpoint path or run folder -> (label, upscaler); the sidecar's scale must be `scale`."""
-    from srhw.checkpoint import check_state_dict, load_checkpoint
-    from srhw.evaluate import network_upscaler
+    from srhw.core.checkpoint import check_state_dict, load_checkpoint
+    from srhw.eval.evaluate import network_upscaler
     from srhw.models import build
 
     path = Path(ref)
@@ -167,8 +167,8 @@ def render(hr, crop, panels, title, caption, zoom) -> Image.Image:
 
 def run(args) -> int:
     from srhw.data import default_data_dir, to_rgb
-    from srhw.evaluate import bicubic_upscaler
-    from srhw.metrics import psnr_ssim
+    from srhw.eval.evaluate import bicubic_upscaler
+    from srhw.eval.metrics import psnr_ssim
 
     # --- check every input before running anything or writing
     if args.scale not in (2, 3, 4):
@@ -204,7 +204,7 @@ def run(args) -> int:
     for label, up, path in models:
         if getattr(up, "channels", 3) == 1:  # a Y network: scored on its Y (as srhw eval), shown with bicubic CbCr
             from srhw.data.ycbcr import colour_upscaler
-            from srhw.evaluate import y_input
+            from srhw.eval.evaluate import y_input
 
             lr_y, hr_y = y_input(item)
             p, s = psnr_ssim(up(lr_y), hr_y, args.scale)

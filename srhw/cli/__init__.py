@@ -9,24 +9,24 @@ import importlib
 import sys
 from pathlib import Path
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 
 # name -> (module, one-line help). Modules are imported lazily so `srhw profile` never loads TensorFlow.
 COMMANDS = {
-    "profile": ("srhw.profile.cli", "count params, Mult-Adds and Table 5 ops of zoo models"),
-    "eval": ("srhw.evaluate", "PSNR/SSIM on benchmark sets"),
-    "train": ("srhw.train.cli", "train a zoo model"),
-    "study": ("srhw.study", "train + evaluate every row of a paper table"),
-    "compare": ("srhw.compare", "visual comparison crops like the paper's figures"),
-    "quantize": ("srhw.quant.cli", "INT8 and ternary quantization"),
-    "rtl": ("srhw.rtl_cli", "generate multiplier-free RTL kernels"),
-    "build": ("srhw.build", "lower a quantized model to HLS/RTL and report its cost on a part"),
+    "profile": ("srhw.cli.profile", "count params, Mult-Adds and Table 5 ops of zoo models"),
+    "eval": ("srhw.eval.evaluate", "PSNR/SSIM on benchmark sets"),
+    "train": ("srhw.cli.train", "train a zoo model"),
+    "study": ("srhw.eval.study", "train + evaluate every row of a paper table"),
+    "compare": ("srhw.eval.compare", "visual comparison crops like the paper's figures"),
+    "quantize": ("srhw.cli.quantize", "INT8 and ternary quantization"),
+    "rtl": ("srhw.cli.rtl", "generate multiplier-free RTL kernels"),
+    "build": ("srhw.flows.build", "lower a quantized model to HLS/RTL and report its cost on a part"),
 }
 
 
 def _available():
     """Commands whose module exists, found by path so that no package is imported to list them."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     out = {}
     for name, (mod, help_) in COMMANDS.items():
         base = root.joinpath(*mod.split("."))

@@ -8,7 +8,7 @@
 import json
 import math
 
-from srhw.errors import SrhwError
+from srhw.core.errors import SrhwError
 from srhw.models import SCALES, canonical, resolve
 from srhw.profile.counting import tradeoff
 from srhw.profile.paper import TABLES
@@ -71,7 +71,7 @@ def _model_rows(args) -> list[dict]:
 
 
 def _load_trained(path, spec, scale):
-    from srhw.checkpoint import load_into
+    from srhw.core.checkpoint import load_into
     from srhw.models import build
 
     model = build(spec, scale)

@@ -10,7 +10,7 @@ adders, muls, plus naive_adders and kernel details), both atomically.
 
     python -m srhw rtl verify-trained --checkpoint models/st_bl_r_2c_out-x2.safetensors --out report.json
 
-runs the acceptance sweep of issue #6 on a trained checkpoint's integer graph (rtl.trained): every
+runs the acceptance sweep of issue #6 on a trained checkpoint's integer graph (rtl.verify): every
 sp_conv W_b / W_c as a CSE adder tree through Yosys and a bit-exact cocotb bench, and the SP layer on
 real feature maps; one JSON report, rewritten atomically after every matrix (`--resume` continues one).
 """
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from srhw.errors import SrhwError
-from srhw.io import atomic_path, write_json
+from srhw.core.errors import SrhwError
+from srhw.core.io import atomic_path, write_json
 
 # Input widths the generator accepts: below 2 bits a signed input is only {-1, 0}; above 32 the
 # packing helpers and simulators' 64-bit paths are not exercised.
@@ -62,7 +62,7 @@ def add_arguments(parser):
         p.add_argument("--cse", action="store_true", help="also count the pruned + CSE plans (minutes; cached)")
         p.add_argument("--json", action="store_true", help="print JSON instead of a table")
         if name == "fit":
-            p.add_argument("--part", default="xc7z020", help="FPGA part (srhw.export.parts)")
+            p.add_argument("--part", default="xc7z020", help="FPGA part (srhw.hw.parts)")
             p.add_argument("--clock-mhz", type=float, default=150.0, help="PL clock assumed (MHz)")
         p.set_defaults(_kernel=fn)
 
@@ -347,7 +347,7 @@ def _print(sec, as_json: bool, fit: bool):
 
 
 def run_fit(args) -> int:
-    from srhw.export.parts import get_part
+    from srhw.hw.parts import get_part
 
     if args.clock_mhz <= 0:
         raise SrhwError(f"--clock-mhz must be positive, got {args.clock_mhz}")
@@ -357,7 +357,7 @@ def run_fit(args) -> int:
 
 
 def run_counts(args) -> int:
-    from srhw.export.parts import get_part
+    from srhw.hw.parts import get_part
 
     sec = _section(args, get_part("xc7z020"))
     _print(sec, args.json, False)
@@ -447,7 +447,7 @@ def run_verify_trained(args) -> int:
     graph, folder, ckpt = _trained_graph(args)
 
     from rtl.bench import BenchError
-    from rtl.trained import MIN_REDUCTION, lr_crop, golden_env, sp_nodes, summarize, trained_matrices, \
+    from rtl.verify import MIN_REDUCTION, lr_crop, golden_env, sp_nodes, summarize, trained_matrices, \
         verify_matrix, verify_sp_layer
     from rtl.yosys import YosysError
 

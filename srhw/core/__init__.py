@@ -1,0 +1,1 @@
+"""The base every other package stands on: errors, all-or-nothing output, checkpoint I/O."""

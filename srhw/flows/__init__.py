@@ -1,0 +1,1 @@
+"""Flows: the step lists that chain the libraries below into one command."""
