@@ -65,8 +65,10 @@ def add_arguments(p):
     from srhw.train.config import TrainConfig
 
     d = TrainConfig()
-    p.add_argument("--table", type=int, required=True, help="paper table: 1, 2, 4 or 5")
-    p.add_argument("--iters", type=int, required=True, help="training iterations of every row (the budget)")
+    p.add_argument("--table", type=int, required=True,
+                   help="paper table: 1, 2, 4 or 5; 3 writes the comparison table from the shipped checkpoints "
+                        "beside the cited rows (srhw/eval/table3.py; trains nothing)")
+    p.add_argument("--iters", type=int, help="training iterations of every row (the budget; not for --table 3)")
     p.add_argument("--out", required=True, help="study folder: run folders + table<N>.md/.json/.png")
     p.add_argument("--data", help="data root with the benchmark sets and the training set "
                                   "(default $SRHW_DATA or <repo>/../shared/data)")
@@ -541,6 +543,14 @@ def run(args) -> int:
     from srhw.train.config import TrainConfig
     from srhw.train.loop import resolve_device
 
+    if args.table == 3:
+        from srhw.eval.table3 import run_table3
+
+        doc = run_table3(args.out)
+        print(f"srhw study: Table 3, {len(doc['rows'])} rows -> {args.out}/table3.md, table3.json, table3.png")
+        return 0
+    if args.iters is None:
+        raise SrhwError("--iters is required (the training budget of every row)")
     # --- check everything before anything is trained or written
     if args.threads:
         import torch
