@@ -1,5 +1,5 @@
-"""Fit a whole st_bl network of rtl.sp_layer blocks to an FPGA part: per-layer folding, resources, fps,
-roofline (shared/design/hardware.md's definition) and their ratio.
+"""Block costs of the RTL backend: a whole st_bl network of rtl.sp_layer blocks on an FPGA part, per-layer
+folding, resources, fps, and the roofline (srhw.hw.roofline) with their ratio.
 
 Two architectures, tried in this order (hardware.md: "a design that fits the 7020 has to choose"):
   1. "dataflow": every SP layer its own `SPLayer` block with its own folding (fold_r, fold_n), all
@@ -19,8 +19,9 @@ Resource model (ANALYTIC, calibrated on Yosys synth_xilinx of full-size folded l
              + N_s in_bits ceil((fold_n-1)/3)  window slice mux
              + M L (p_bits + 1)               W_c select + adder per (output, lane)
              + M (2 acc_bits + 8)]            accumulator, shift, clamp
-  DSP48E1 = L; BRAM36 = ROM_b ceil(2 L N_s / 72) ceil(F / 512) + ROM_c + line buffer (2 c_in in_bits
-  wide, TILE_W + 1 deep), each as 72 x 512 (BRAM36 SDP) blocks.
+  DSP48E1 = L; BRAM36 = ROM_b (2 L N_s bits x F) + ROM_c + line buffer (2 c_in in_bits wide, TILE_W + 1 deep),
+  each mapped by srhw.hw.bram. The budget (srhw.hw.budget), the folding search (srhw.hw.fold) and the roofline
+  (srhw.hw.roofline) are the shared ones; this module only supplies the SP-layer block cost.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ import math
 from dataclasses import asdict, dataclass
 
 from srhw.core.errors import SrhwError
-
-LUT_BUDGET, DSP_BUDGET, BRAM_BUDGET = 0.85, 1.0, 1.0  # the brief's fit limits
+from srhw.hw.bram import bram36
+from srhw.hw.budget import BRAM_BUDGET, DSP_BUDGET, LUT_BUDGET, within  # noqa: F401 - names kept importable
+from srhw.hw.fold import fold
+from srhw.hw.roofline import roofline
 IN_BITS, A_BITS = 9, 12  # uint8 activations as 9-bit signed; 12-bit scales (srhw.quant sp_scale_bits)
 TILE_W = 62  # dataflow column tile (output pixels) + 2 halo = 64 positions per line
 M_E = 64  # accumulators of the layer-sequential engine
@@ -75,9 +78,7 @@ K_LUT = CALIBRATION[(128, 4)]["LUT"] / _raw_lut(*_CAL_SHAPE, 1, 144, 4)
 
 
 def _bram(width_bits: int, depth: int) -> int:
-    if width_bits <= 0 or depth <= 0:
-        return 0
-    return math.ceil(width_bits / 72) * math.ceil(depth / 512)
+    return bram36(depth, width_bits)
 
 
 def block_cost(s: Shape, fr: int, fn: int, line_depth: int = TILE_W + 3) -> dict:
@@ -115,24 +116,25 @@ def _cheapest(s: Shape, target_cycles: int, part):
 
 
 def fit_dataflow(shapes, part, clock_mhz: float) -> dict:
-    totals = None
     fastest = min(s.pixels * 2 for s in shapes)
     T = max(min(fr * fn for fr, fn in _foldings(s) if fr * fn > 1) * s.pixels for s in shapes)
-    T = max(T, fastest)
-    limit = max(s.r * 16 * s.pixels for s in shapes)
-    while T <= limit:
-        costs = [_cheapest(s, T, part) for s in shapes]
-        if all(c is not None for c in costs):
-            totals = {k: sum(c[k] for c in costs) for k in ("lut", "ff", "carry4", "dsp", "bram")}
-            if (totals["lut"] <= LUT_BUDGET * part.lut and totals["dsp"] <= DSP_BUDGET * part.dsp
-                    and totals["bram"] <= BRAM_BUDGET * part.bram):
-                cyc = [c["cycles_per_frame"] for c in costs]
-                return {"architecture": "dataflow", "fits": True, "layers": costs, "totals": totals,
-                        "cycles_per_frame": max(cyc), "balance": max(cyc) / min(cyc)}
-        T = int(T * 1.15) + 1
+
+    def fits(costs):
+        return within({k: sum(c[k] for c in costs) for k in ("lut", "dsp", "bram")}, part)
+
+    costs, ok, _ = fold(shapes, lambda s, T: _cheapest(s, T, part), fits, start=max(T, fastest),
+                        limit=max(s.r * 16 * s.pixels for s in shapes))
+    totals = None
+    if all(c is not None for c in costs):
+        totals = {k: sum(c[k] for c in costs) for k in ("lut", "ff", "carry4", "dsp", "bram")}
+    if ok:
+        cyc = [c["cycles_per_frame"] for c in costs]
+        return {"architecture": "dataflow", "fits": True, "layers": costs, "totals": totals,
+                "cycles_per_frame": max(cyc), "balance": max(cyc) / min(cyc)}
     return {"architecture": "dataflow", "fits": False, "totals": totals,
             "reason": f"even at the largest folding the blocks need {totals['lut'] if totals else '?'} LUT / "
-                      f"{totals['bram'] if totals else '?'} BRAM36 (budget {int(LUT_BUDGET * part.lut)} LUT, {part.bram} BRAM36)"}
+                      f"{totals['bram'] if totals else '?'} BRAM36 (budget {int(LUT_BUDGET * part.lut)} LUT, "
+                      f"{int(BRAM_BUDGET * part.bram)} BRAM36)"}
 
 
 def _engine_shape(shapes) -> Shape:
@@ -150,7 +152,7 @@ def fit_sequential(shapes, part, clock_mhz: float) -> dict:
             depth = max(-(-s.r // L) * -(-s.n // ns) for s in shapes)
             bram = 2 * _bram(2 * L * ns, depth) + 2 * _bram(L * A_BITS + 2 * M_E * L, max(-(-s.r // L) for s in shapes)) \
                 + _bram(2 * max(s.c_in for s in shapes) * IN_BITS, SEQ_LINE)
-            if lut > LUT_BUDGET * part.lut or L > DSP_BUDGET * part.dsp or bram > BRAM_BUDGET * part.bram:
+            if not within({"lut": lut, "dsp": L, "bram": bram}, part):
                 continue
             if best is None or L * ns > best["lanes"] * best["n_s"]:
                 best = {"lanes": L, "n_s": ns, "lut": lut, "dsp": L, "bram": bram,
@@ -182,21 +184,6 @@ def offchip_bytes(shapes, sequential: bool) -> int:
     return total
 
 
-def roofline(muls: int, adds: int, part, clock_mhz: float, off_bytes: int,
-             adds_kind: str = "after zero pruning and CSE (rtl.cse plans)") -> dict:
-    """hardware.md: 1 / max(compute, memory); compute = max(mults / (DSPs f), adds / (lanes f))."""
-    f = clock_mhz * 1e6
-    lanes = int(LUT_BUDGET * part.lut) // LUTS_PER_ADDER
-    t_m, t_a, t_mem = muls / (part.dsp * f), adds / (lanes * f), off_bytes / (part.ddr_gbps * 1e9)
-    t = max(t_m, t_a, t_mem)
-    return {"fps": 1 / t, "bound": ("dsp", "lut adds", "memory")[[t_m, t_a, t_mem].index(t)],
-            "compute_time_s": max(t_m, t_a), "memory_time_s": t_mem,
-            "assumptions": {"clock_mhz": clock_mhz, "dsp": part.dsp, "lut_budget": int(LUT_BUDGET * part.lut),
-                            "luts_per_adder": LUTS_PER_ADDER, "adder_lanes": lanes, "ddr_gbps": part.ddr_gbps,
-                            "adds": f"as really performed: {adds_kind}",
-                            "offchip_bytes_per_frame": off_bytes}}
-
-
 def fit(shapes, part, clock_mhz: float = 150.0, muls: int | None = None, adds_cse: int | None = None,
         adds_kind: str = "after zero pruning and CSE (rtl.cse plans)") -> dict:
     """Fit the SP layers `shapes` to `part`; fps at a 1280x720 output; roofline and ratio. SrhwError if nothing fits."""
@@ -217,7 +204,8 @@ def fit(shapes, part, clock_mhz: float = 150.0, muls: int | None = None, adds_cs
     if not df["fits"]:
         out["dataflow_rejected"] = df["reason"]
     if muls is not None and adds_cse is not None:
-        roof = roofline(muls, adds_cse, part, clock_mhz, off, adds_kind)
+        roof = roofline(muls, adds_cse, off, part, clock_mhz, LUTS_PER_ADDER, f"as really performed: {adds_kind}",
+                        "feature maps of the RTL design through DDR")
         out["roofline"] = roof
         out["roofline_fps"] = roof["fps"]
         out["roofline_ratio"] = fps / roof["fps"]

@@ -28,17 +28,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from srhw.quant.fixedpoint import signed_bits
+
 # Node operations. "in" is input x_j; "add"/"sub" are a+b / a-b; "neg" is 0-a (a row whose top-level
 # terms are all negative needs one).
 OPS = ("in", "add", "sub", "neg")
 
 
-def signed_width(lo: int, hi: int) -> int:
-    """Smallest two's-complement width holding every integer in [lo, hi] (at least 1 bit)."""
-    w = 1
-    while not (-(1 << (w - 1)) <= lo and hi <= (1 << (w - 1)) - 1):
-        w += 1
-    return w
+# The smallest two's-complement width holding every integer in [lo, hi]: the golden model's own function.
+signed_width = signed_bits
 
 
 @dataclass(frozen=True)

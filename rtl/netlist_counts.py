@@ -91,7 +91,9 @@ class DenseSPNetlist(wiring.Component):
 
 def dense_counts(n: int, r: int, m: int) -> dict:
     """Dense (Table 5) count of one SP layer per output pixel: mults = r, adds = r (N-1) + M (r-1)."""
-    return {"muls": r, "adds": r * (n - 1) + m * (r - 1)}
+    from srhw.profile.counting import sp_dense_adds
+
+    return {"muls": r, "adds": sp_dense_adds(n, m, 1, 1, r)}  # n = 9 c_in inputs as a 1x1 conv of n channels
 
 
 # -- counts of one layer ---------------------------------------------------------------------------
@@ -171,11 +173,11 @@ def network_layers(spec: str, scale: int, model=None, seed: int = 0, **config):
     import torch
 
     from srhw.models import SumProductConv2d
-    from srhw.profile.counting import conv_runs, meta_model
+    from srhw.profile.counting import conv_pixels, meta_model
 
     meta = meta_model(spec, scale, **config)
     mods = dict(meta.named_modules())
-    pix = {name: sum(h * w for h, w in r) for name, r in conv_runs(meta, scale).items()}
+    pix = conv_pixels(meta, scale)
     real = dict(model.named_modules()) if model is not None else {}
     sp, plain = [], []
     for k, (name, p) in enumerate(pix.items()):

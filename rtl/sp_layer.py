@@ -44,6 +44,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from rtl.cse import check_weights, signed_width
+from rtl.requant import requantize, rounding_half
 from rtl.sum_product import DSP_A_BITS, DSP_B_BITS, SumProduct, SumProductConfig
 
 K = 3  # window size: the study's SP convs are 3x3 ('same' padding)
@@ -347,7 +348,7 @@ class SPLayer(wiring.Component):
             wsum.append(v)
         v_w = _delay(m, v_p, lat2, "v_w", reset_less=False)
         fr_w, lr_w = _delay(m, fr_p, lat2, "fr_w"), _delay(m, lr_p, lat2, "lr_w")
-        half = (1 << (self.sh - 1)) if self.sh > 0 else 0
+        half = rounding_half(self.sh)
         amax = self.r * pmax + max(abs(x) for x in self.bias) + half
         self.acc_bits = signed_width(-amax, amax)
         v_o = Signal(name="v_o")
@@ -358,11 +359,7 @@ class SPLayer(wiring.Component):
             acc = Signal(signed(self.acc_bits), name=f"acc{i}", reset_less=True)
             with m.If(v_w):
                 m.d.sync += acc.eq(Mux(fr_w, self.bias[i] + half, acc) + wsum[i])
-            q = Signal(signed(self.acc_bits), name=f"q{i}")
-            m.d.comb += q.eq(acc >> self.sh)
-            y = Signal(signed(ob) if cfg.out_signed else unsigned(ob), name=f"y{i}", reset_less=True)
-            m.d.sync += y.eq(Mux(q < cfg.lo, cfg.lo, Mux(q > cfg.hi, cfg.hi, q)))
-            outs.append(y)
+            outs.append(requantize(m, acc, self.sh, cfg.lo, cfg.hi, ob, cfg.out_signed, i))
         v_y = Signal(name="v_y")
         m.d.sync += v_y.eq(v_o)
         m.d.comb += [self.o_valid.eq(v_y), self.o_data.eq(Cat(*outs))]

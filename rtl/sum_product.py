@@ -27,6 +27,7 @@ from amaranth.lib.wiring import In, Out
 
 from rtl.adder_tree import AdderTree, AdderTreeConfig
 from rtl.cse import signed_width
+from rtl.requant import requantize, rounding_half
 
 DSP_A_BITS, DSP_B_BITS = 25, 18  # DSP48E1 multiplier ports (signed 25 x 18)
 
@@ -115,7 +116,7 @@ class SumProduct(wiring.Component):
 
         # Bias + rounding half, registered; then shift and clamp, registered.
         cb = tc.plan.out_bits
-        half = (1 << (self.sh - 1)) if self.sh > 0 else 0
+        half = rounding_half(self.sh)
         v1 = Signal(name="bias_valid")
         m.d.sync += v1.eq(tc.o_valid)
         ob = cfg.out_bits
@@ -123,11 +124,7 @@ class SumProduct(wiring.Component):
         for i in range(self.m):
             acc = Signal(signed(self.acc_bits), name=f"acc{i}", reset_less=True)
             m.d.sync += acc.eq(tc.o_data[i * cb:(i + 1) * cb].as_signed() + (self.bias[i] + half))
-            q = Signal(signed(self.acc_bits), name=f"q{i}")
-            m.d.comb += q.eq(acc >> self.sh)  # arithmetic shift of a signed value = floor
-            y = Signal(signed(ob) if cfg.out_signed else unsigned(ob), name=f"y{i}", reset_less=True)
-            m.d.sync += y.eq(Mux(q < self.lo, self.lo, Mux(q > self.hi, self.hi, q)))
-            outs.append(y)
+            outs.append(requantize(m, acc, self.sh, self.lo, self.hi, ob, cfg.out_signed, i))
         v2 = Signal(name="out_valid")
         m.d.sync += v2.eq(v1)
         m.d.comb += [self.o_valid.eq(v2), self.o_data.eq(Cat(*outs))]

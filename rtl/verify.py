@@ -1,4 +1,4 @@
-"""Acceptance of the RTL on the trained ternary st_bl (issue #6), driven by its integer golden graph.
+"""Acceptance of the RTL on the trained ternary st_bl, driven by its integer golden graph.
 
 Two checks, each a function that returns JSON-ready rows (the CLI `srhw rtl verify-trained` writes
 them into one report):
@@ -38,7 +38,7 @@ import numpy as np
 
 from rtl.cse import signed_width
 
-MIN_REDUCTION = 0.30  # issue #6: CSE must save >= 30 % of the nnz - 1 per row adders
+MIN_REDUCTION = 0.30  # the acceptance bar: CSE must save >= 30 % of the nnz - 1 per row adders
 
 
 @dataclass

@@ -60,11 +60,9 @@ def main():
               + (" if its sum-product convs ran as full-precision convs; as ternary it costs what the table below "
                  "counts." if sp else ".")]
     if sp:
-        from srhw.core.checkpoint import load_into
-        from srhw.models import build
+        from srhw.models.load import load_model
 
-        model = build(spec, scale)
-        load_into(model, ckpt, spec, scale)
+        model, _ = load_model(ckpt, spec, scale)
         lines += ["", "| Table 5 convention, per frame | mults | adds | mult reduction vs bl | add reduction vs bl |",
                   "|---|---|---|---|---|"]
         for kind, sparse in (("dense (as the paper counts)", False), ("sparsity-aware (these weights)", True)):

@@ -24,7 +24,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from adder_tree_tb import start_and_reset, write_summary
+from stream import start_and_reset, write_summary
 from rtl.golden import pack, sp_layer_ref, unpack
 
 

@@ -17,7 +17,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import RisingEdge
 
-from adder_tree_tb import DataValidDriver, DataValidMonitor, InOrderChecker, start_and_reset
+from stream import DataValidDriver, DataValidMonitor, InOrderChecker, start_and_reset, write_summary
 from rtl.golden import pack, sum_product_ref, unpack
 
 
@@ -78,6 +78,9 @@ async def sum_product_random(dut):
         await RisingEdge(dut.clk)
 
     dut._log.info(f"sent {len(vectors)}, checked {tb.checker.matches}, errors {tb.checker.errors}")
+    write_summary(sent=len(vectors), corner=len(corners), random=num, checked=tb.checker.matches,
+                  errors=tb.checker.errors, missing=len(tb.checker.expected), outputs=tb.output_mon.count,
+                  seed=seed, valid_prob=valid_prob)
     assert tb.input_mon.count == len(vectors), "input monitor missed vectors"
     assert not tb.checker.expected, f"{len(tb.checker.expected)} expected outputs never appeared"
     assert tb.output_mon.count == len(vectors), "wrong number of outputs"

@@ -1,4 +1,4 @@
-"""`srhw build` end to end through the CLI (issue 5, step 5): report keys, C-sim, determinism, bad input."""
+"""`srhw build` end to end through the CLI: report keys, C-sim, determinism, bad input."""
 
 import json
 import subprocess

@@ -1,4 +1,4 @@
-"""Parts table and the analytic estimate (issue 5, step 1): hand-computed layers, folding, fit, roofline."""
+"""Parts table and the analytic estimate: hand-computed layers, folding, fit, roofline."""
 
 import math
 import sys
@@ -56,8 +56,10 @@ def test_hand_computed_sp_layer():
     assert l.pixels == 640 * 360 and l.adder_bits == 8 + math.ceil(math.log2(576)) + 1
     c = est._block_cost(l, 4)
     assert c.dsp == 32 and c.lut == math.ceil(l.adds_per_pixel / 4) * l.adder_bits + est.PER_LAYER_LUT
-    assert c.bram == math.ceil(2 * 640 * 64 * 8 / est.BRAM_BITS) + math.ceil(l.weight_bits / est.BRAM_BITS)
-    assert est._block_cost(l, 1).bram == math.ceil(2 * 640 * 64 * 8 / est.BRAM_BITS), "R=1 ternary is hard-wired"
+    # BRAM18 512 x 36 tiles (srhw.hw.bram): line buffer 1280 deep x 512 bits = 3 x 15 = 45 -> 23 BRAM36;
+    # 165,888 weight bits packed 36 wide = 4608 deep = 9 BRAM18 -> 5 BRAM36
+    assert l.weight_bits == 165_888 and c.bram == 23 + 5
+    assert est._block_cost(l, 1).bram == 23, "R=1 ternary is hard-wired"
 
 
 def test_set_folding_meets_budget_and_block_limit():
@@ -92,7 +94,9 @@ def test_st_bl_on_7020_falls_back_to_layer_sequential(st_bl_graph):
 
 
 def test_impossible_fit_is_one_line_error(monkeypatch, st_bl_graph):
-    monkeypatch.setattr(est, "BRAM_BUDGET", 0.01)  # nothing with a line buffer fits
+    import srhw.hw.budget as budget
+
+    monkeypatch.setattr(budget, "BUDGET", budget.Budget(bram=0.01))  # nothing with a line buffer fits
     with pytest.raises(SrhwError) as e:
         est.estimate("st_bl(r=2c_out)", 2, get_part("xc7z020"), graph=st_bl_graph)
     assert "does not fit xc7z020" in str(e.value) and "\n" not in str(e.value)
@@ -158,3 +162,28 @@ def test_st_bl_engine_fits_the_7020(st_bl_graph):
     assert ls.fps_720p <= 150e6 / ls.cycles_per_frame * (1 + 1e-9)
     sp = [l for l in ls.layers if l.kind == "sp_conv"]
     assert sp and all(l.reuse_factor == math.ceil(l.cycles_per_pixel) for l in sp)
+
+
+def test_one_bram36_mapping():
+    """srhw.hw.bram: the cheapest BRAM18 aspect ratio, pairs rounded up to BRAM36 (by hand)."""
+    from srhw.hw.bram import bram36
+
+    assert bram36(0, 8) == 0 and bram36(512, 36) == 1 and bram36(512, 72) == 1 and bram36(1024, 72) == 2
+    assert bram36(16384, 1) == 1 and bram36(2048, 9) == 1 and bram36(2048, 10) == 1 and bram36(4096, 10) == 2  # 1K x 18: 2 then 4 BRAM18
+    assert bram36(64, 1000) == 14  # 28 BRAM18 of 512 x 36
+
+
+def test_one_budget_and_fold_search():
+    from srhw.hw.budget import BUDGET, Budget, bounding, within
+    from srhw.hw.fold import fold
+
+    p = get_part("xc7z020")
+    assert within({"lut": int(0.85 * p.lut), "dsp": p.dsp, "bram": int(0.9 * p.bram)}, p)
+    assert not within({"lut": int(0.85 * p.lut) + 1, "dsp": 0, "bram": 0}, p)
+    assert not within({"lut": 0, "dsp": 0, "bram": 1}, p, Budget(bram=0.0)) and BUDGET.bram == 0.9
+    assert bounding({"lut": 10, "ff": 0, "dsp": 110, "bram": 7}, p) == ("dsp", 0.5)
+    # two blocks of 100 and 10 units of work; cost = units needed at target T; fits when <= 30 units in all
+    costs, ok, T = fold([100, 10], lambda w, T: -(-w // T), lambda cs: sum(cs) <= 30, start=1, limit=1000)
+    assert ok and sum(costs) <= 30 and T >= 4
+    costs, ok, T = fold([100], lambda w, T: None, lambda cs: True, start=1, limit=50)
+    assert not ok and T == 50

@@ -1,4 +1,4 @@
-"""hls4ml C-simulation against the integer golden model, op by op coverage on small models (issue 5, step 4)."""
+"""hls4ml C-simulation against the integer golden model, op by op coverage on small models."""
 
 import numpy as np
 import pytest

@@ -25,3 +25,24 @@ def test_atomic_write_has_umask_permissions(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == 0o644
+
+
+def test_staged_folder_is_all_or_nothing(tmp_path):
+    from srhw.core.errors import SrhwError
+    from srhw.core.io import staged
+
+    out = tmp_path / "run"
+    with staged(out, folder=True) as tmp:
+        (tmp / "a.txt").write_text("first")
+    assert (out / "a.txt").read_text() == "first"
+    with pytest.raises(RuntimeError):
+        with staged(out, folder=True) as tmp:
+            (tmp / "a.txt").write_text("half")
+            raise RuntimeError("crash mid-run")
+    assert (out / "a.txt").read_text() == "first" and sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    with pytest.raises(SrhwError, match="--force"):
+        with staged(out, folder=True, force=False):
+            pass
+    with staged(out, folder=True, force=True) as tmp:
+        (tmp / "b.txt").write_text("second")
+    assert sorted(p.name for p in out.iterdir()) == ["b.txt"] and sorted(p.name for p in tmp_path.iterdir()) == ["run"]

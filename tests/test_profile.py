@@ -1,4 +1,4 @@
-"""The profiler against the paper's printed Tables 1, 2 and 5 (acceptance of issue 2)."""
+"""The profiler against the paper's printed Tables 1, 2 and 5."""
 
 import json
 import subprocess

@@ -1,4 +1,4 @@
-"""Tests of the multiplier-free ternary adder trees (issue 6): planning, RTL vs golden, Yosys, CLI.
+"""Tests of the multiplier-free ternary adder trees: planning, RTL vs golden, Yosys, CLI.
 
 Every RTL check compares word for word with `rtl.golden.adder_tree_ref` (int64 numpy matmul).
 """

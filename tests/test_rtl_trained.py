@@ -1,4 +1,4 @@
-"""Issue #6 acceptance on the trained ternary st_bl(r=2c_out) x2 (rtl/verify.py, `srhw rtl verify-trained`).
+"""The RTL acceptance sweep on the trained ternary st_bl(r=2c_out) x2 (rtl/verify.py, `srhw rtl verify-trained`).
 
 Fast (CI): genuinely trained matrices through the whole chain (CSE plan -> Verilog -> Yosys counts ->
 cocotb/Icarus bit-exact): the head's full W_b (128 x 27) and a body W_c (64 x 128); the SP layer of the

@@ -47,7 +47,7 @@ def test_shipped_checkpoint_beats_bicubic(ckpt, bicubic_x2, tmp_path):
 
 @pytest.mark.parametrize("tflite", sorted(MODELS.glob("*.tflite")), ids=lambda p: p.stem)
 def test_shipped_tflite_within_0_2_db_of_its_float_model(tflite, tmp_path):
-    """Issue 4's INT8 bar: the full-integer TFLite export within 0.2 dB (Set5 x2) of the float checkpoint
+    """The INT8 bar: the full-integer TFLite export within 0.2 dB (Set5 x2) of the float checkpoint
     `srhw quantize int8 --tflite` was given (the quantized checkpoint's sidecar names it)."""
     quantized = json.loads(tflite.with_suffix(".json").read_text())
     source = Path(__file__).resolve().parents[1] / quantized["source_checkpoint"]

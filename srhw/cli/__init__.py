@@ -9,18 +9,20 @@ import importlib
 import sys
 from pathlib import Path
 
+from srhw import __version__
 from srhw.core.errors import SrhwError
+from srhw.core.logs import quiet
 
 # name -> (module, one-line help). Modules are imported lazily so `srhw profile` never loads TensorFlow.
 COMMANDS = {
     "profile": ("srhw.cli.profile", "count params, Mult-Adds and Table 5 ops of zoo models"),
-    "eval": ("srhw.eval.evaluate", "PSNR/SSIM on benchmark sets"),
+    "eval": ("srhw.cli.eval", "PSNR/SSIM on benchmark sets"),
     "train": ("srhw.cli.train", "train a zoo model"),
-    "study": ("srhw.eval.study", "train + evaluate every row of a paper table"),
-    "compare": ("srhw.eval.compare", "visual comparison crops like the paper's figures"),
+    "study": ("srhw.cli.study", "train + evaluate every row of a paper table"),
+    "compare": ("srhw.cli.compare", "visual comparison crops like the paper's figures"),
     "quantize": ("srhw.cli.quantize", "INT8 and ternary quantization"),
     "rtl": ("srhw.cli.rtl", "generate multiplier-free RTL kernels"),
-    "build": ("srhw.flows.build", "lower a quantized model to HLS/RTL and report its cost on a part"),
+    "build": ("srhw.cli.build", "lower a quantized model to HLS/RTL and report its cost on a part"),
 }
 
 
@@ -36,8 +38,14 @@ def _available():
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = any(a in ("-v", "--verbose") for a in argv)  # accepted anywhere on the line
+    argv = [a for a in argv if a not in ("-v", "--verbose")]
+    quiet(verbose)  # before any command imports TensorFlow, keras or hls4ml
     parser = argparse.ArgumentParser(prog="srhw", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"srhw {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show the libraries' own warnings and logs (TensorFlow, keras, hls4ml), hidden by default")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands = _available()
     # Only build the sub-parser of the command being run: importing every module would be slow.

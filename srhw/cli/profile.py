@@ -8,6 +8,7 @@
 import json
 import math
 
+from srhw.cli.common import model_spec  # noqa: F401 - --model + --r, shared with build
 from srhw.core.errors import SrhwError
 from srhw.models import SCALES, canonical, resolve
 from srhw.profile.counting import tradeoff
@@ -26,15 +27,6 @@ def add_arguments(p):
     p.add_argument("--ref", default=None, help="reference model for the trade-off (default bl, or bl-e for -e models)")
     p.add_argument("--ref-psnr", help="the reference's PSNRs on the same sets, comma-separated")
     p.add_argument("--json", action="store_true", help="print a JSON list of rows")
-
-
-def model_spec(model: str, r: str | None) -> str:
-    """`--model st_bl --r 2c_out` means st_bl(r=2c_out); --r elsewhere is an error."""
-    if r is None:
-        return model
-    if "(" in model:
-        raise SrhwError("give r either in the spec or with --r, not both")
-    return f"{model}(r={''.join(r.split())})"
 
 
 def _floats(text, what):
@@ -71,14 +63,9 @@ def _model_rows(args) -> list[dict]:
 
 
 def _load_trained(path, spec, scale):
-    from srhw.core.checkpoint import load_into
-    from srhw.models import build
+    from srhw.models.load import load_model
 
-    model = build(spec, scale)
-    meta = load_into(model, path, spec, scale)
-    if meta.get("spec") and canonical(meta["spec"]) != spec or meta.get("scale") not in (None, scale):
-        raise SrhwError(f"{path} holds {meta.get('spec')} x{meta.get('scale')}, not {spec} x{scale}")
-    return model
+    return load_model(path, spec, scale)[0]
 
 
 def _text_table(table: int, rows: list[dict]) -> str:

@@ -4,7 +4,7 @@
     python -m srhw quantize ternary --model "st_bl(r=2c_out)" --scale 2 [--checkpoint fp.safetensors] --out runs/st_x2
 
 Budget flags (--iters, --epochs, and --<stage>-iters/--<stage>-epochs for ternary) shorten the paper's
-schedules for smoke runs. The output folder is written all-or-nothing (srhw.core.outdir).
+schedules for smoke runs. The output folder is written all-or-nothing (srhw.core.io.staged).
 """
 
 import json
@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from srhw.core.errors import SrhwError
 from srhw.quant.qat import StageConfig
-from srhw.core.outdir import check_out, staged_output
+from srhw.core.io import check_out, staged_output
 
 
 def add_arguments(p):
@@ -44,9 +44,13 @@ def add_arguments(p):
         else:
             q.add_argument("--model-args", default="{}", help="JSON overrides for build() without --checkpoint")
             q.add_argument("--init-bl", "--init-float", dest="init_bl", default=None,
-                           help="start from a trained full-precision bl checkpoint for st_bl, or sesr for st_sesr (each SP conv starts as a ternary expansion of its float conv); "
-                                "a CPU-budget shortcut instead of the paper's from-scratch fp stage")
-            for stage, ep, lr in (("fp", None, 1e-4), ("ternary", 40, 5e-5), ("frozen", 10, 2.5e-5)):
+                           help="start from a trained full-precision bl checkpoint for st_bl, or sesr for st_sesr (each "
+                                "SP conv starts as a ternary expansion of its float conv); a CPU-budget shortcut "
+                                "instead of the paper's from-scratch fp stage")
+            from srhw.quant.ternary import STAGES  # the paper's schedule, one table
+
+            for stage, st in STAGES.items():
+                ep, lr = (None if stage == "fp" else st.epochs), st.lr
                 q.add_argument(f"--{stage}-epochs", type=float, default=ep,
                                help=f"stage {stage} epochs" + (" (default: 300 without --checkpoint, 0 with)" if ep is None else f" (paper: {ep})"))
                 q.add_argument(f"--{stage}-iters", type=int, default=None, help=f"stage {stage} iterations (overrides epochs)")
@@ -79,9 +83,12 @@ def run(args):
         if args.tflite_iters is not None and not args.tflite:
             raise SrhwError("--tflite-iters needs --tflite")
         tfl_stage = replace(stage, iters=args.tflite_iters) if args.tflite_iters is not None else stage
+        convert = None
+        if args.tflite:
+            from srhw.export.tflite import convert_to_tflite as convert
         with staged_output(args.out, args.force) as tmp:
             report = run_int8(args.model, args.scale, args.checkpoint, args.data, tmp, stage, args.train_set,
-                              cfg, tflite=tfl_stage if args.tflite else None, log=_log)
+                              cfg, tflite=tfl_stage if args.tflite else None, log=_log, convert_tflite=convert)
     else:
         from srhw.quant.ternary import require_sum_product, run_ternary
 

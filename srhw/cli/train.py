@@ -60,10 +60,11 @@ def config_from_args(args):
 
 
 def run(args):
+    from srhw.eval.evaluate import validate_psnr
     from srhw.train.loop import train
 
     cfg = config_from_args(args)
-    res = train(cfg, resume=args.resume)
+    res = train(cfg, resume=args.resume, validate=validate_psnr)
     state = "done" if res["done"] else f"stopped at {res['step']} of {res['total']} (continue with --resume)"
     val = f", {cfg.val_set} PSNR {res['val_psnr']:.2f} dB" if res["val_psnr"] is not None else ""
     print(f"{cfg.spec} x{cfg.scale}: {state}, {res['iters_per_s']:.2f} it/s{val}; {res['out']}/model.safetensors")

@@ -10,12 +10,6 @@ The data root is `$SRHW_DATA`, default `<repo>/../shared/data` (see shared/data/
 import os
 from pathlib import Path
 
-# Mean RGB of the DIV2K training set, in [0, 255] (EDSR `common.MeanShift`, `rgb_mean = (0.4488, 0.4371,
-# 0.4040)`); the paper subtracts it before the network ("pre-process them by subtracting the mean RGB value
-# of the DIV2K dataset", section 3). The model zoo's MeanShift imports it from here.
-DIV2K_RGB_MEAN = (0.4488 * 255, 0.4371 * 255, 0.4040 * 255)
-
-
 def default_data_dir():
     """`$SRHW_DATA` if set, else `<repo>/../shared/data`."""
     env = os.environ.get("SRHW_DATA")
@@ -30,6 +24,6 @@ from srhw.data.folders import (  # noqa: E402
 from srhw.data.imresize import imresize  # noqa: E402
 
 __all__ = [
-    "DIV2K_RGB_MEAN", "default_data_dir", "imresize", "SRImage", "PairedFolder", "benchmark_folder",
+    "default_data_dir", "imresize", "SRImage", "PairedFolder", "benchmark_folder",
     "div2k_folder", "hr_only_folder", "open_dataset", "modcrop", "read_image", "to_rgb",
 ]

@@ -35,18 +35,6 @@ BG, FG, BOX = (255, 255, 255), (0, 0, 0), (220, 0, 0)
 PNG_KEY = "srhw-compare"
 
 
-def add_arguments(p):
-    p.add_argument("--image", required=True, help="<set>/<image name>, e.g. Set5/butterfly")
-    p.add_argument("--scale", type=int, required=True, help="SR factor 2, 3 or 4")
-    p.add_argument("--models", required=True,
-                   help="comma-separated: 'bicubic' and/or checkpoints (.safetensors with sidecar, or run folders)")
-    p.add_argument("--crop", required=True, help="x,y,w,h of the crop in HR pixels")
-    p.add_argument("--out", required=True, help="output .png")
-    p.add_argument("--data", help="data root (default $SRHW_DATA or <repo>/../shared/data)")
-    p.add_argument("--zoom", type=int, default=0, help=f"crop enlargement (default: short side >= {MIN_PANEL} px)")
-    p.add_argument("--device", default="cpu", help="cpu (default) or cuda for networks")
-
-
 def panel_zoom(w: int, h: int, zoom: int = 0) -> int:
     return zoom if zoom > 0 else max(1, -(-MIN_PANEL // min(w, h)))
 
@@ -91,22 +79,14 @@ def find_image(data_dir: Path, ref: str, scale: int):
 
 def load_model(ref: str, scale: int, device: str):
     """A checkpoint path or run folder -> (label, upscaler); the sidecar's scale must be `scale`."""
-    from srhw.core.checkpoint import check_state_dict, load_checkpoint
     from srhw.eval.evaluate import network_upscaler
-    from srhw.models import build
+    from srhw.models.load import load_model as load
 
     path = Path(ref)
     if path.is_dir():
         path = path / "model.safetensors"
-    sd, meta = load_checkpoint(path)
-    spec, ck_scale = meta.get("spec"), meta.get("scale")
-    if not spec or not ck_scale:
-        raise SrhwError(f"{path}: no sidecar with spec and scale")
-    if int(ck_scale) != scale:
-        raise SrhwError(f"{path} is a x{ck_scale} checkpoint ({spec}), not x{scale}")
-    model = build(spec, scale, **(meta.get("model_args") or {}))
-    check_state_dict(model, sd, spec, scale)
-    model.load_state_dict(sd)
+    model, meta = load(path, None, scale)
+    spec = meta["spec"]
     model.to(device)
     label = spec + (f" [{meta['quant']}]" if meta.get("quant") else "")
     return label, network_upscaler(model, scale), path

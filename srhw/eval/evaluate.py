@@ -24,30 +24,6 @@ from srhw.eval.metrics import psnr_ssim, rgb2y
 DEFAULT_SETS = "Set5,Set14,B100,Urban100"
 
 
-def add_arguments(p):
-    p.add_argument("--model", help="zoo spec (e.g. 'bl') or 'bicubic'; default: the checkpoint's spec")
-    p.add_argument("--scale", type=int, help="SR factor (2, 3, 4); default: the checkpoint's scale")
-    p.add_argument("--checkpoint", help="weights: a .safetensors file with its .json sidecar")
-    p.add_argument("--data", default=None, help="data root (default: $SRHW_DATA or <repo>/../shared/data)")
-    p.add_argument("--sets", default=DEFAULT_SETS, help=f"comma-separated benchmark sets (default {DEFAULT_SETS})")
-    p.add_argument("--tile", type=int, default=0,
-                   help="run the network on LR tiles of this size (0 = whole image; tiles change channel "
-                        "attention's global pooling, so results differ slightly)")
-    p.add_argument("--tile-overlap", type=int, default=16, help="LR pixels of context around each tile")
-    p.add_argument("--device", default="cpu", help="cpu (default) or cuda for networks")
-    p.add_argument("--engine", choices=("auto", "network", "golden"), default="auto",
-                   help="quantized checkpoints: 'golden' runs the integer golden model (what the hardware computes), "
-                        "'network' the torch model (ternary weights, float activations, as the paper evaluates "
-                        "st_bl); auto = golden for int8, network otherwise")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
-    p.add_argument("--json", action="store_true", help="print the results as JSON")
-    p.add_argument("--out", help="also write the JSON results to this file")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# super-resolvers: LR uint8 (h, w, 3) -> SR uint8 (h*s, w*s, 3)
-
-
 def bicubic_upscaler(scale):
     """MATLAB `imresize(lr, s, 'bicubic')` on uint8 (rounded after each pass), the baseline of SR tables."""
     return lambda lr: imresize(lr, scale)
@@ -127,35 +103,20 @@ def make_upscaler(args):
         from srhw.eval.upscalers import tflite_upscaler
         return "tflite", args.scale, tflite_upscaler(args.checkpoint, args.scale), {}
     if args.checkpoint:
-        from srhw.core.checkpoint import check_channels, check_state_dict, load_checkpoint
+        from srhw.core.checkpoint import load_checkpoint
+        from srhw.models.load import checkpoint_spec, load_model
 
-        state_dict, meta = load_checkpoint(args.checkpoint)
-        spec, scale = meta.get("spec"), meta.get("scale")
-        if args.model and args.model != "bicubic":
-            check_channels(meta, args.model, args.checkpoint)
-        if args.model and spec and args.model != spec:
-            from srhw.models import canonical
-
-            if canonical(args.model) != canonical(spec):
-                raise SrhwError(f"--model {args.model} disagrees with the checkpoint's spec {spec}")
-        if args.scale and scale and args.scale != scale:
-            raise SrhwError(f"--scale {args.scale} disagrees with the checkpoint's scale {scale}")
-        spec, scale = spec or args.model, scale or args.scale
-        if not spec or not scale:
-            raise SrhwError(f"{args.checkpoint}: no sidecar with spec/scale; give --model and --scale")
-        if spec == "bicubic":
+        _, meta = load_checkpoint(args.checkpoint)
+        if (meta.get("spec") or args.model) == "bicubic":
             raise SrhwError("a checkpoint cannot be evaluated as 'bicubic'")
+        spec, scale = checkpoint_spec(args.checkpoint, meta, args.model, args.scale)
         engine = getattr(args, "engine", "auto")
         if engine == "golden" and not meta.get("golden"):
             raise SrhwError(f"{args.checkpoint} has no integer golden model (quantize it with srhw quantize)")
         if meta.get("golden") and (engine == "golden" or (engine == "auto" and meta.get("quant") == "int8")):
             from srhw.eval.upscalers import golden_upscaler
             return spec, int(scale), golden_upscaler(args.checkpoint, int(scale), engine="torch"), meta
-        from srhw.models import build
-
-        model = build(spec, scale=int(scale), **(meta.get("model_args") or {}))
-        check_state_dict(model, state_dict, spec, scale)
-        model.load_state_dict(state_dict)
+        model, _ = load_model(args.checkpoint, spec, scale)
         model.to(_device(args))
         return spec, int(scale), network_upscaler(model, int(scale), args.tile, args.tile_overlap), meta
     if not args.model or not args.scale:
@@ -234,3 +195,11 @@ def run(args):
         write_text(args.out, json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2) if args.json else format_table(report))
     return 0
+
+
+def validate_psnr(model, data_dir, set_name, scale) -> float:
+    """Mean Y-PSNR of `model` on one benchmark set (the trainer's validation, this module's protocol)."""
+    was_training = model.training
+    (res,) = evaluate(network_upscaler(model, scale), data_dir, [set_name], scale, progress=False)
+    model.train(was_training)
+    return res["psnr"]

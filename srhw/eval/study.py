@@ -36,142 +36,21 @@ float run was not (re)trained by this invocation; otherwise it is quantized agai
 """
 
 import json
-import math
-import re
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from tqdm import tqdm
 
 from srhw.core.errors import SrhwError
-from srhw.eval.evaluate import DEFAULT_SETS
-from srhw.core.io import atomic_path, write_json, write_text
+from srhw.core.io import write_json, write_text
+from srhw.eval.study_plots import plot, plot_table4  # noqa: F401
+from srhw.eval.study_rows import REFERENCE, TABLE_NAMES, Row, count_row, run_dir, table5_ops, table_rows  # noqa: F401
+from srhw.eval.study_tables import QAT_EPOCHS, QAT_LR, TRAIN_EPOCHS, add_tradeoffs, caption, qat_iters, to_markdown  # noqa: F401
 
-REFERENCE = {1: "bl", 2: "bl-e", 4: "bl", 5: "bl"}  # the row each table's trade-off is computed against
-TABLE_NAMES = {1: "resource-efficient units (section 4.1)", 2: "techniques on different parts (section 4.2)",
-               4: "8-bit integer quantization (section 5.1)",
-               5: "sum-product (StrassenNets) convolutions (section 5.2)"}
 # TrainConfig fields that define the budget: a finished run is reused only if all of them match.
 BUDGET_KEYS = ("spec", "scale", "model_args", "data", "patch", "batch", "seed", "lr", "iters")
 ROW_FILE = "row.json"
-# Table 4's QAT: "retrain for an additional 5 epochs with a learning rate of 5e-5" after 300 epochs of training
-QAT_EPOCHS, TRAIN_EPOCHS, QAT_LR = 5, 300, 5e-5
-INT8_NOTE = ("INT8: per-channel int8 weights, int8 activations, integer-only golden model (srhw.quant); "
-             "the paper used TFLite.")
-
-
-def add_arguments(p):
-    from srhw.train.config import TrainConfig
-
-    d = TrainConfig()
-    p.add_argument("--table", type=int, required=True,
-                   help="paper table: 1, 2, 4 or 5; 3 writes the comparison table from the shipped checkpoints "
-                        "beside the cited rows (srhw/eval/table3.py; trains nothing)")
-    p.add_argument("--iters", type=int, help="training iterations of every row (the budget; not for --table 3)")
-    p.add_argument("--out", required=True, help="study folder: run folders + table<N>.md/.json/.png")
-    p.add_argument("--data", help="data root with the benchmark sets and the training set "
-                                  "(default $SRHW_DATA or <repo>/../shared/data)")
-    p.add_argument("--scale", type=int, help="only the rows of this scale (default: all of the table)")
-    p.add_argument("--sets", default=DEFAULT_SETS, help=f"comma-separated test sets (default {DEFAULT_SETS})")
-    p.add_argument("--only", help="only these specs, ';'-separated (the reference row is always kept), "
-                                  "e.g. 'bl;blrn(r=2)'")
-    p.add_argument("--model-args", type=json.loads,
-                   help='JSON overrides for every model, e.g. \'{"num_feat": 16}\' (small smoke-test models)')
-    p.add_argument("--patch", type=int, default=d.patch, help=f"LR patch size (default {d.patch})")
-    p.add_argument("--batch", type=int, default=d.batch, help=f"batch size (default {d.batch})")
-    p.add_argument("--train-set", default=d.data, help=f"training set under --data (default {d.data}; 'DIV2K' = DIV2K layout)")
-    p.add_argument("--lr", type=float, default=d.lr, help=f"initial learning rate (default {d.lr})")
-    p.add_argument("--seed", type=int, default=d.seed, help=f"seed (default {d.seed})")
-    p.add_argument("--val-every", type=int, default=d.val_every,
-                   help=f"iterations between the trainer's Set5 validations (default {d.val_every}; -1: never)")
-    p.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: all cores of this process)")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# rows
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of a table: a zoo spec (canonical) at a scale; `reference` marks the trade-off baseline."""
-
-    spec: str
-    scale: int
-    reference: bool = False
-
-    @property
-    def slug(self) -> str:
-        """A folder name: 'blrn-e(r=2)[rg+u]' x3 -> 'blrn-e_r2_rg+u_x3'."""
-        s = re.sub(r"[^A-Za-z0-9+_-]+", "_", self.spec.replace("=", "")).strip("_")
-        return f"{s}_x{self.scale}"
-
-
-def table_rows(table: int, scale: int | None = None, only: list[str] | None = None) -> list[Row]:
-    """The rows of paper table `table` (srhw/profile/paper.py), x2 first, reference first at each scale.
-
-    Table 5 lists st_bl rows only; its reference bl is added at each scale (the paper prints it too).
-    """
-    from srhw.models import SCALES, canonical
-    from srhw.profile.paper import TABLES
-
-    if table not in REFERENCE:
-        raise SrhwError(f"no study for table {table}: use 1, 2, 4 or 5 (Table 3 is not trained here)")
-    if scale is not None and scale not in SCALES:
-        raise SrhwError(f"unsupported scale {scale}: use 2, 3 or 4")
-    ref = canonical(REFERENCE[table])
-    pairs = [(canonical(spec), s) for spec, s, *_ in TABLES[table]]
-    scales = sorted({s for _, s in pairs})
-    if scale is not None:
-        if scale not in scales:
-            raise SrhwError(f"Table {table} has no x{scale} rows (it has {', '.join(f'x{s}' for s in scales)})")
-        scales = [scale]
-    keep = None
-    if only is not None:
-        keep = {canonical(o) for o in only}
-        unknown = keep - {sp for sp, _ in pairs} - {ref}
-        if unknown:
-            raise SrhwError(f"--only: {', '.join(sorted(unknown))} not in Table {table}")
-    rows = []
-    for s in scales:
-        rows.append(Row(ref, s, reference=True))
-        rows += [Row(sp, s2) for sp, s2 in pairs if s2 == s and sp != ref and (keep is None or sp in keep)]
-    return rows
-
-
-def run_dir(out, row: Row) -> Path:
-    return Path(out) / "runs" / row.slug
-
-
-def count_row(row: Row, model_args: dict) -> dict:
-    """Params and Mult-Adds (720p frame) of the model as trained (with `model_args`), on meta tensors.
-
-    Raises SrhwError when the spec cannot be built with `model_args` (checked before anything trains).
-    """
-    import torch
-
-    from srhw.models import build
-    from srhw.profile import count_mult_adds, count_params
-
-    try:
-        with torch.device("meta"):
-            model = build(row.spec, row.scale, **model_args)
-        return {"params": count_params(model), "mult_adds": count_mult_adds(model, row.scale)}
-    except Exception as e:  # bad constructor kwargs, channels that groups do not divide, ...
-        msg = f"{row.spec} x{row.scale} cannot be built with --model-args {json.dumps(model_args)}: {e}"
-        raise SrhwError(msg.replace("\n", " ")) from None
-
-
-def table5_ops(row: Row, model_args: dict) -> dict:
-    """Table 5's columns: mults/adds per 720p frame and their reduction against bl (srhw.profile.table5_row),
-    dense as the paper counts, for the models as trained (`model_args`)."""
-    from srhw.models import parse
-    from srhw.profile import table5_row
-
-    ops = table5_row(row.spec, row.scale, **model_args)
-    r = dict(parse(row.spec).args).get("r")
-    return {"r": r, **{k: ops[k] for k in ("mults", "adds", "mult_reduction_pct", "add_reduction_pct")}}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -213,14 +92,15 @@ def ternary_phase(row: Row, cfg, checkpoint: Path) -> Path | None:
     with the codes fixed at 2.5e-5) after the row's full-precision run, scaled to the study's budget in the
     paper's proportions (300 : 40 : 10 epochs), via srhw.quant. Returns the ternary checkpoint (its frozen
     ternary weights are evaluated with float activations, as the paper does); a finished one is reused."""
-    from srhw.core.outdir import staged_output
+    from srhw.core.io import staged_output
     from srhw.quant.qat import StageConfig
-    from srhw.quant.ternary import run_ternary
+    from srhw.quant.ternary import STAGES, run_ternary
 
-    total = cfg.total_iters
+    total, fp_epochs = cfg.total_iters, STAGES["fp"].epochs
+    its = {name: max(1, round(total * STAGES[name].epochs / fp_epochs)) for name in ("ternary", "frozen")}
     stages = {name: StageConfig(epochs=0, lr=lr, iters=it, batch=cfg.batch, seed=cfg.seed, patch=cfg.patch)
-              for name, lr, it in (("fp", cfg.lr, 0), ("ternary", 5e-5, max(1, round(total * 40 / 300))),
-                                   ("frozen", 2.5e-5, max(1, round(total * 10 / 300))))}
+              for name, lr, it in (("fp", cfg.lr, 0), ("ternary", STAGES["ternary"].lr, its["ternary"]),
+                                   ("frozen", STAGES["frozen"].lr, its["frozen"]))}
     out = checkpoint.parent / "ternary"
     want = sum(st.total for st in stages.values())
     if (_sidecar(out / "model.json") or {}).get("step") == want:
@@ -228,11 +108,6 @@ def ternary_phase(row: Row, cfg, checkpoint: Path) -> Path | None:
     with staged_output(out, force=True) as tmp:
         run_ternary(row.spec, row.scale, checkpoint, cfg.data_dir, tmp, stages, train_set=cfg.data, log=lambda m: None)
     return out / "model.safetensors"
-
-
-def qat_iters(total: int) -> int:
-    """Table 4's QAT iterations for a training budget of `total`: the paper's 5 epochs per 300."""
-    return max(1, round(total * QAT_EPOCHS / TRAIN_EPOCHS))
 
 
 def int8_phase(row: Row, cfg, checkpoint: Path, force: bool = False) -> tuple[Path, bool]:
@@ -243,7 +118,7 @@ def int8_phase(row: Row, cfg, checkpoint: Path, force: bool = False) -> tuple[Pa
     same QAT step and lr, its golden graph present) is reused unless `force` (the float run changed)."""
     from srhw.quant.config import QuantConfig
     from srhw.quant.int8 import run_int8
-    from srhw.core.outdir import staged_output
+    from srhw.core.io import staged_output
     from srhw.quant.qat import StageConfig
 
     stage = StageConfig(epochs=0, lr=QAT_LR, iters=qat_iters(cfg.total_iters), batch=cfg.batch, seed=cfg.seed,
@@ -261,9 +136,10 @@ def int8_phase(row: Row, cfg, checkpoint: Path, force: bool = False) -> tuple[Pa
 
 def train_row(row: Row, cfg, status: str, progress: bool) -> dict:
     """Train (or resume) one row's run; returns the trainer's summary."""
+    from srhw.eval.evaluate import validate_psnr
     from srhw.train.loop import train
 
-    return train(cfg, resume=(status == "partial"), progress=progress)
+    return train(cfg, resume=(status == "partial"), progress=progress, validate=validate_psnr)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -276,14 +152,10 @@ def evaluate_row(ckpt: Path, row: Row, data_dir: Path, sets: list[str], device, 
     Returns {set: {"psnr", "ssim", "images", "eval_s"}}.
     """
     def upscaler():
-        from srhw.core.checkpoint import check_state_dict, load_checkpoint
         from srhw.eval.evaluate import network_upscaler
-        from srhw.models import build
+        from srhw.models.load import load_model
 
-        sd, meta = load_checkpoint(ckpt)
-        model = build(row.spec, row.scale, **(meta.get("model_args") or {}))
-        check_state_dict(model, sd, row.spec, row.scale)
-        model.load_state_dict(sd)
+        model, _ = load_model(ckpt, row.spec, row.scale)
         model.to(device)
         return network_upscaler(model, row.scale)
 
@@ -314,198 +186,6 @@ def evaluate_int8(ckpt: Path, row: Row, data_dir: Path, sets: list[str], cache: 
 
     return _evaluate_sets(lambda: golden_upscaler(ckpt, row.scale, engine="torch"), row.scale, data_dir, sets,
                           cache, progress)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# the table
-
-
-def add_tradeoffs(table: int, records: list[dict], sets: list[str]):
-    """Fill each record's trade-off columns against the reference row of its scale (in place)."""
-    from srhw.profile import tradeoff
-
-    if table == 4:
-        return  # Table 4 compares each INT8 row with its own float row (psnr_change_db), no trade-off
-    refs = {r["scale"]: r for r in records if r["reference"]}
-    for r in records:
-        ref = refs[r["scale"]]
-        ref_psnrs = [ref["sets"][s]["psnr"] for s in sets]
-        psnrs = [r["sets"][s]["psnr"] for s in sets]
-        r["psnr_loss_cdb"] = None if r["reference"] else sum(a - b for a, b in zip(ref_psnrs, psnrs)) / 0.01
-        if table == 5:
-            continue  # Table 5's comparison is the mult/add reduction (table5_ops)
-        if r["reference"]:
-            r["mult_adds_saved_g_per_cdb"] = r["params_saved_k_per_cdb"] = None
-            continue
-        t = tradeoff(ref["params"], ref["mult_adds"], ref_psnrs, r["params"], r["mult_adds"], psnrs)
-        # no PSNR lost: the paper's metric is unbounded; JSON gets null and the flag
-        r["no_psnr_loss"] = math.isinf(t.mult_adds_saved_g)
-        r["mult_adds_saved_g_per_cdb"] = None if r["no_psnr_loss"] else t.mult_adds_saved_g
-        r["params_saved_k_per_cdb"] = None if r["no_psnr_loss"] else t.params_saved_k
-
-
-def caption(table: int, budget: dict, sets: list[str], model_args: dict, scales=(2,)) -> list[str]:
-    lines = [f"Table {table} ({TABLE_NAMES[table]}), reproduced by `srhw study`: OUR numbers, each row trained for "
-             f"{budget['iters']} iterations (patch {budget['patch']}, batch {budget['batch']}, lr {budget['lr']}, "
-             f"training set {budget['data']}, seed {budget['seed']}), not the paper's 300 epochs unless "
-             f"iters = 300000. Y-channel PSNR (dB) / SSIM, scale px shaved."]
-    if any(s != 2 for s in scales):
-        lines.append("x3/x4 rows start from the finished x2 run of the same spec where there is one (the paper's "
-                     "recipe; column init of the cost table), else from scratch.")
-    if model_args:
-        lines.append(f"Models built with --model-args {json.dumps(model_args)} (not the paper's sizes); "
-                     "Params and Mult-Adds are of these models.")
-    if table == 4:
-        n_qat = qat_iters(budget["iters"])
-        lines.append(f"{INT8_NOTE} bl_q: the trained bl of the same row, quantized after training (calibrated "
-                     f"post-training quantization) and retrained with quantization (QAT) for "
-                     f"{n_qat} iteration{'s' if n_qat != 1 else ''} at lr {QAT_LR} (the paper's 5 QAT epochs per 300 training epochs); PSNR/SSIM "
-                     "of the integer golden model's output. bl_q shares bl's Params and Mult-Adds (counted by "
-                     "srhw.profile for the float model, 1280x720 output). Change = INT8 minus float PSNR (dB).")
-    elif table == 5:
-        lines.append("st_bl rows: full-precision SP training, then ternary training and frozen codes (srhw.quant, "
-                     "the paper's 300 : 40 : 10 epoch proportions of the budget); PSNR/SSIM of the ternary-weight "
-                     "network with float activations, as the paper evaluates it. Reductions in mults/adds are against bl at each scale, counted "
-                     "for dense ternary weights as the paper does (srhw.profile.table5_row).")
-    else:
-        ref = REFERENCE[table]
-        lines.append(f"Trade-off: G Mult-Adds / K params saved per 0.01 dB of PSNR lost against {ref} at the same "
-                     f"scale, the loss summed over {', '.join(sets)}"
-                     + (" (the paper sums Set5, Set14, B100, Urban100)" if sets != DEFAULT_SETS.split(",") else "")
-                     + ". Mult-Adds for a 1280x720 output. **bold**/*italics*: best/second-best trade-off.")
-    return lines
-
-
-def _rank_marks(records, key):
-    """{id(record): '**' | '*'} for the best/second-best finite `key` at each scale."""
-    marks = {}
-    for s in {r["scale"] for r in records}:
-        vals = sorted((r for r in records if r["scale"] == s and r.get(key) is not None), key=lambda r: -r[key])
-        for r, m in zip(vals, ("**", "*")):
-            marks[id(r)] = m
-    return marks
-
-
-def to_markdown(doc: dict) -> str:
-    table, sets, records = doc["table"], doc["sets"], doc["rows"]
-    out = [f"# Table {table}", ""] + [f"{line}" for line in doc["caption"]] + [""]
-    set_cols = [f"{s} PSNR/SSIM" for s in sets]
-    if table == 5:
-        head = ["Scale", "Model", "r", "Reduction in Mult (%)", "Reduction in Add (%)"] + set_cols
-    elif table == 4:
-        head = ["Scale", "Model", "Params (K)", "Mult-Adds (G)"] + set_cols + \
-               [f"{s} PSNR change float→INT8 (dB)" for s in sets]
-    else:
-        head = ["Scale", "Model", "Params (K)", "Mult-Adds (G)"] + set_cols + \
-               ["Mult-Adds saved (G) / 0.01 dB", "Params saved (K) / 0.01 dB"]
-    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    ma_marks = _rank_marks(records, "mult_adds_saved_g_per_cdb")
-    p_marks = _rank_marks(records, "params_saved_k_per_cdb")
-    for r in records:
-        cells = [f"{r['scale']}x", r["model"]]
-        metrics = [f"{r['sets'][s]['psnr']:.2f}/{r['sets'][s]['ssim']:.4f}" for s in sets]
-        if table == 4:  # the paper's layout: bl_q under its bl, scale and costs printed once
-            q = r["quant"] == "int8"
-            cells = ["" if q else cells[0], r["model"]]
-            cells += ["", ""] if q else [f"{r['params'] // 1000}", f"{r['mult_adds'] / 1e9:.1f}"]
-            cells += metrics + ([f"{r['psnr_change_db'][s]:+.3f}" for s in sets] if q else ["-"] * len(sets))
-        elif table == 5:
-            if r["reference"]:
-                cells += ["-", "-", "-"]
-            else:
-                cells += [r["r"], f"{r['mult_reduction_pct']:.2f}", f"{r['add_reduction_pct']:.2f}"]
-            cells += metrics
-        else:
-            cells += [f"{r['params'] // 1000}", f"{r['mult_adds'] / 1e9:.1f}"] + metrics
-            if r["reference"]:
-                cells += ["-", "-"]
-            elif r.get("no_psnr_loss"):
-                cells += ["no loss", "no loss"]
-            else:
-                m1, m2 = ma_marks.get(id(r), ""), p_marks.get(id(r), "")
-                cells += [f"{m1}{r['mult_adds_saved_g_per_cdb']:.4f}{m1}", f"{m2}{r['params_saved_k_per_cdb']:.4f}{m2}"]
-        out.append("| " + " | ".join(cells) + " |")
-    out += ["", "Cost of this study on its machine (training: seconds per iteration, excluding validation and "
-                "checkpoints; evaluation: seconds per set)."
-                + (" bl_q rows: QAT seconds per iteration; init: the float run quantized." if table == 4 else ""), ""]
-    head = ["Scale", "Model", "run", "step", "init", "s / iter"] + [f"eval {s} (s)" for s in sets]
-    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in records:
-        c = r["cost"]
-        spi = f"{c['train_s_per_iter']:.3f}" if c.get("train_s_per_iter") else "-"
-        init = Path(r["init"]).parent.name if r.get("init") else "-"
-        out.append("| " + " | ".join([f"{r['scale']}x", r["model"], r["run"], str(r["step"]), init, spi]
-                                     + [f"{c['eval_s'].get(s, 0):.2f}" for s in sets]) + " |")
-    return "\n".join(out) + "\n"
-
-
-def plot(doc: dict, path: Path):
-    """Mean PSNR over the evaluated sets vs Mult-Adds (Tables 1, 2) or multiplications (Table 5), one panel
-    per scale, every point labelled with its model."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    table, sets, records = doc["table"], doc["sets"], doc["rows"]
-    if table == 4:
-        return plot_table4(doc, path)
-    scales = sorted({r["scale"] for r in records})
-    fig, axes = plt.subplots(1, len(scales), figsize=(6.5 * len(scales), 5), squeeze=False)
-    xkey, xlabel = ("mults", "multiplications (G), 720p output, log") if table == 5 else \
-        ("mult_adds", "Mult-Adds (G), 720p output")
-    ylabel = f"mean Y-PSNR over {', '.join(sets)} (dB)" if len(sets) > 1 else f"{sets[0]} Y-PSNR (dB)"
-    for ax, s in zip(axes[0], scales):
-        rows = [r for r in records if r["scale"] == s]
-        for r in rows:
-            x = (r[xkey] if table == 5 and not r["reference"] else r["mult_adds"]) / 1e9
-            y = sum(r["sets"][n]["psnr"] for n in sets) / len(sets)
-            ax.scatter([x], [y], marker="s" if r["reference"] else "o", color="C3" if r["reference"] else "C0")
-            ax.annotate(r["model"], (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
-        if table == 5:
-            ax.set_xscale("log")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.set_title(f"Table {table}, x{s} ({doc['budget']['iters']} iterations, ours)")
-        ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-
-
-def plot_table4(doc: dict, path: Path):
-    """Table 4: Y-PSNR of the float and the INT8 model on each evaluated set, one panel per scale."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    sets, records = doc["sets"], doc["rows"]
-    scales = sorted({r["scale"] for r in records})
-    fig, axes = plt.subplots(1, len(scales), figsize=(max(4.5, 1.6 * len(sets) + 2.5) * len(scales), 4.5),
-                             squeeze=False)
-    xs = list(range(len(sets)))
-    for ax, s in zip(axes[0], scales):
-        for i, (quant, label, marker) in enumerate((("full", "float", "s"), ("int8", "INT8", "o"))):
-            for r in (r for r in records if r["scale"] == s and r["quant"] == quant):
-                ys = [r["sets"][n]["psnr"] for n in sets]
-                ax.plot([x + (i - 0.5) * 0.12 for x in xs], ys, marker=marker, linestyle="none", color=f"C{i}",
-                        label=f"{r['model']} ({label})")
-        ax.set_xticks(xs, sets)
-        ax.set_xlim(-0.6, len(sets) - 0.4)
-        ax.set_ylabel("Y-PSNR (dB)")
-        ax.set_title(f"Table 4, x{s} ({doc['budget']['iters']} iterations, ours)")
-        ax.margins(y=0.3)
-        ax.grid(True, axis="y", alpha=0.3)
-        ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-
-
-# ---------------------------------------------------------------------------------------------------------
 
 
 def _parse_sets(text):

@@ -65,7 +65,7 @@ def datapath_for_graph(graph, part, tries: int = 8) -> Datapath:
     -- fits the part's budgets (estimate.LUT_BUDGET, DSP_BUDGET, BRAM_BUDGET, FFs); if none of the first `tries`
     does, the best candidate (the estimate then reports that the engine does not fit)."""
     from srhw.export.engine_cost import datapath_candidates, resources
-    from srhw.export.estimate import _within
+    from srhw.hw.budget import within as _within
 
     need = compile_program(graph, datapath=Datapath(1, 1, 8)).config
     cands = datapath_candidates(part, need.lb_bits, need.h_bits)

@@ -18,6 +18,8 @@ Everything here reads the C++ as written, never a synthesis result (no vitis_hls
 import math
 from dataclasses import asdict, dataclass
 
+from srhw.hw.bram import bram36  # noqa: F401 - the one BRAM36 mapping (Vivado's BRAM18 aspect ratios)
+
 ACC_BITS = 48  # acc_t
 MULT_BITS = 32  # mult_buf / descriptor multipliers: ap_int<32>
 ACT_BITS_DDR = 16  # act_t: a code loaded from DDR
@@ -169,15 +171,6 @@ def adder_trees(dp: Datapath, lb_bits: int = MAX_LB_BITS, h_bits: int = MAX_H_BI
             ("accb/acc accumulators", 2 * dp.lanes, ACC_BITS)]
 
 
-def bram36(depth: int, width: int) -> int:
-    """BRAM36s of one memory of depth x width bits, as Vivado maps it: the cheapest BRAM18 aspect ratio
-    (16Kx1, 8Kx2, 4Kx4, 2Kx9, 1Kx18, 512x36 simple dual port) tiled over depth and width, then pairs of
-    BRAM18 rounded up to whole BRAM36 per memory (one memory = one array partition)."""
-    n18 = min(_ceil_div(depth, d) * _ceil_div(width, w)
-              for d, w in ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)))
-    return _ceil_div(n18, 2)
-
-
 def memories(cfg, dp: Datapath) -> list:
     """The engine's on-chip arrays after their pragmas: dicts {name, count, depth, width, impl}.
 
@@ -246,7 +239,7 @@ def datapath_candidates(part, lb_bits: int = MAX_LB_BITS, h_bits: int = MAX_H_BI
     whose adder trees plus control fit LUT_BUDGET x its LUTs at the program's widths (srhw_config.h's
     SRHW_LB_BITS, SRHW_H_BITS; default: the widest any program may need), best first: the fewest
     reference-layer cycles per pixel, then the fewest DSPs, then the fewest LUTs, then the most lanes."""
-    from srhw.export.estimate import DSP_BUDGET, LUT_BUDGET
+    from srhw.hw.budget import DSP_BUDGET, LUT_BUDGET
 
     ctrl = 3 * M_AXI_LUT + len(OPS) * OP_CONTROL_LUT
     keyed = []

@@ -32,21 +32,21 @@ from dataclasses import asdict, dataclass, field
 from torch import nn
 
 from srhw.core.errors import SrhwError
+from srhw.hw.bram import BRAM_BITS, bram36
+from srhw.hw.budget import BRAM_BUDGET, DSP_BUDGET, LUT_BUDGET, within
+from srhw.hw.fold import fold
 from srhw.hw.parts import Part
+from srhw.hw.roofline import roofline
 from srhw.models import SumProductConv2d
-from srhw.profile.counting import conv_runs, lr_size, meta_model
+from srhw.profile.counting import conv_runs, lr_size, meta_model, sp_dense_adds
 
 SOURCE = "analytic"
 ACT_BITS = 8  # activation width everywhere between layers (INT8 / ternary designs)
 WEIGHT_BITS = {"sp": 2, "conv": 8}  # ternary codes in 2 bits; INT8 weights
 SCALE_BITS = 16  # a' multiplier operand of a sum-product conv (one DSP48 port)
 MAX_BLOCK_MULTS = 4096  # every unrolled block stays within this many multipliers (hls4ml's unroll limit)
-LUT_BUDGET = 0.85  # fraction of LUTs for arithmetic (hardware.md: ~45 k of 53.2 k on the 7020)
-DSP_BUDGET = 1.0
-BRAM_BUDGET = 0.9
 PER_LAYER_LUT = 150  # control, counters, stream handshakes per dataflow block (assumption)
 PER_LAYER_FF = 300
-BRAM_BITS = 36 * 1024
 
 
 @dataclass
@@ -100,7 +100,7 @@ def model_layers(spec: str, scale: int, model: nn.Module | None = None, **config
         if isinstance(mod, SumProductConv2d):
             k, g, r = mod.kernel_size, mod.groups, mod.r
             fan_b = mod.in_ch // g * k * k
-            adds = r * (fan_b - 1) + mod.out_ch * (r // g - 1)
+            adds = sp_dense_adds(mod.in_ch, mod.out_ch, k, g, r)
             layers.append(Layer(name, "sp", mod.in_ch, mod.out_ch, k, g, r, oh, ow, runs, r, adds, adds,
                                 _adder_bits(fan_b)))
         else:
@@ -149,7 +149,7 @@ def _block_cost(layer: Layer, R: int) -> LayerCost:
     lut = adders * layer.adder_bits + PER_LAYER_LUT
     ff = adders * layer.adder_bits + PER_LAYER_FF
     wbits = 0 if (layer.kind == "sp" and R == 1) else layer.weight_bits  # R = 1 ternary: hard-wired
-    bram = math.ceil(layer.line_buffer_bits / BRAM_BITS) + math.ceil(wbits / BRAM_BITS)
+    bram = (bram36((layer.k - 1) * layer.out_w, layer.c_in * ACT_BITS) if layer.k > 1 else 0) + bram36(-(-wbits // 36), 36)
     return LayerCost(layer.name, layer.kind, layer.mults_per_pixel, layer.adds_per_pixel, R, R,
                      layer.pixels, R * layer.pixels, dsp, lut, ff, bram)
 
@@ -166,35 +166,28 @@ def _totals(costs) -> dict:
     return {k: sum(getattr(c, k) for c in costs) for k in ("lut", "ff", "dsp", "bram")}
 
 
-def _within(totals: dict, part: Part) -> bool:
-    return (totals["lut"] <= LUT_BUDGET * part.lut and totals["dsp"] <= DSP_BUDGET * part.dsp
-            and totals["bram"] <= BRAM_BUDGET * part.bram and totals["ff"] <= part.ff)
-
-
 class SetFolding:
     """Pick one reuse factor per layer so the dataflow design meets the part's budget (FINN SetFolding-like).
 
-    Very simple, like FINN's: a common target of cycles per frame T starts at the fastest the
-    4096-multiplier block limit allows; each layer gets the largest reuse factor R with
-    R x pixels <= T (at least its minimum); while the totals exceed the budget, T grows by 25 %.
-    It ignores hls4ml's valid-reuse-factor rules (hls4ml rounds to the nearest valid value), BRAM port
-    widths and routing; a hand-tuned folding can do better. Writes `reuse_factor` into each LayerCost.
+    The shared search (srhw.hw.fold): a common target of cycles per frame T starts at the fastest the
+    4096-multiplier block limit allows; each layer gets the largest reuse factor R with R x pixels <= T (at
+    least its minimum); while the totals exceed the budget, T grows. It ignores hls4ml's valid-reuse-factor
+    rules (hls4ml rounds to the nearest valid value), BRAM port widths and routing; a hand-tuned folding can
+    do better.
     """
 
-    def __init__(self, part: Part, growth: float = 1.25):
-        self.part, self.growth = part, growth
+    def __init__(self, part: Part):
+        self.part = part
 
     def apply(self, layers: list[Layer]) -> tuple[list[LayerCost], bool]:
         """(costs, fits). At maximum reuse everywhere and still over budget: fits is False."""
-        T = max(_min_reuse(l) * l.pixels for l in layers)
-        while True:
-            rs = [min(_max_reuse(l), max(_min_reuse(l), T // l.pixels)) for l in layers]
-            costs = [_block_cost(l, R) for l, R in zip(layers, rs)]
-            if _within(_totals(costs), self.part):
-                return costs, True
-            if all(R == _max_reuse(l) for l, R in zip(layers, rs)):
-                return costs, False
-            T = int(T * self.growth) + 1
+        def cost(l, T):
+            return _block_cost(l, min(_max_reuse(l), max(_min_reuse(l), T // l.pixels)))
+
+        costs, fits, _ = fold(layers, cost, lambda cs: within(_totals(cs), self.part),
+                              start=max(_min_reuse(l) * l.pixels for l in layers),
+                              limit=max(_max_reuse(l) * l.pixels for l in layers))
+        return costs, fits
 
 
 # --- the two architectures -------------------------------------------------------------------
@@ -242,8 +235,7 @@ def _table5(d: dict) -> tuple[int, int]:
         macs = cout * cin // g * d["KH"] * d["KW"]
         return macs, macs
     if d["OP"] == OPS["sp_conv"]:
-        r = d["HID"]
-        return r, r * (cin // g * d["KH"] ** 2 - 1) + cout * (r // g - 1)
+        return d["HID"], sp_dense_adds(cin, cout, d["KH"], g, d["HID"])
     return 0, 0
 
 
@@ -274,7 +266,7 @@ def estimate_layer_sequential(graph, part: Part, clock_mhz: float, scale: int) -
         total_time += max(c["total"] / (clock_mhz * 1e6), b / (part.ddr_gbps * 1e9))
     res = resources(prog.config, dp, part.family)
     totals = {k: res[k] for k in ("lut", "ff", "dsp", "bram")}
-    fits = _within(totals, part)
+    fits = within(totals, part)
     mems = ", ".join(f"{m['name']} {m['bram36']}" for m in res["breakdown"]["memories"] if m["bram36"])
     notes = [f"the written engine (engine/): {dp.lanes} lanes x {dp.simd} int8 MACs or x {dp.tsimd} ternary terms per cycle "
              f"(engine_cost.datapath_for {part.name}); {len(prog.descs)} descriptors run one after the other",
@@ -290,31 +282,21 @@ def estimate_layer_sequential(graph, part: Part, clock_mhz: float, scale: int) -
     return est
 
 
-def roofline(layers, part: Part, clock_mhz: float, offchip_bytes: int) -> dict:
-    """hardware.md's one definition: 1 / max(compute time, memory time), assumptions beside the number."""
-    f = clock_mhz * 1e6
-    mults = sum(l.mults_per_pixel * l.pixels for l in layers)
-    lut_adds = sum(l.lut_adds_per_pixel * l.pixels for l in layers)
-    w = max((l.adder_bits for l in layers if l.kind == "sp"), default=ACT_BITS + 10)
-    lanes = int(LUT_BUDGET * part.lut) // w
-    t_mult = mults / (part.dsp * f)
-    t_add = lut_adds / (lanes * f) if lut_adds else 0.0
-    t_mem = offchip_bytes / (part.ddr_gbps * 1e9)
-    t = max(t_mult, t_add, t_mem)
-    return {
-        "fps": 1.0 / t, "bound": ["dsp multiplies", "lut adds", "memory"][[t_mult, t_add, t_mem].index(t)],
-        "compute_time_s": max(t_mult, t_add), "memory_time_s": t_mem,
-        "mults_per_frame": mults, "lut_adds_per_frame": lut_adds, "offchip_bytes_per_frame": offchip_bytes,
-        "assumptions": {
-            "clock_mhz": clock_mhz, "dsp_available": part.dsp,
-            "lut_budget_for_arithmetic": int(LUT_BUDGET * part.lut), "luts_per_adder": w, "adder_lanes": lanes,
-            "ddr_gbps_practical": part.ddr_gbps,
-            "adds": "dense ternary adds of the sum-product convs as the design performs them (no zero pruning, no CSE); "
-                    "plain-conv accumulations run in the DSP post-adders and are counted with the mults",
-            "offchip": "the bytes of the reported architecture (feature maps and/or channel-attention buffers)",
-        },
-        "source": SOURCE,
-    }
+def dense_work(layers) -> dict:
+    """Mults and LUT adds per frame as the HLS designs perform them (dense ternary adds, no zero pruning or
+    CSE; plain-conv accumulations ride in the DSP post-adders), and the LUTs per adder at their widths."""
+    return {"mults": sum(l.mults_per_pixel * l.pixels for l in layers),
+            "lut_adds": sum(l.lut_adds_per_pixel * l.pixels for l in layers),
+            "luts_per_adder": max((l.adder_bits for l in layers if l.kind == "sp"), default=ACT_BITS + 10),
+            "adds_kind": "dense ternary adds of the sum-product convs as the design performs them (no zero pruning, "
+                         "no CSE); plain-conv accumulations run in the DSP post-adders and are counted with the mults"}
+
+
+def dense_roofline(layers, part: Part, clock_mhz: float, offchip_bytes: int) -> dict:
+    """srhw.hw.roofline of the HLS designs' own work (dense adds) and `offchip_bytes`."""
+    w = dense_work(layers)
+    return roofline(w["mults"], w["lut_adds"], offchip_bytes, part, clock_mhz, w["luts_per_adder"], w["adds_kind"],
+                     "the bytes of the reported architecture (feature maps and/or channel-attention buffers)")
 
 
 def estimate(spec: str, scale: int, part: Part, clock_mhz: float = 150.0, layers=None, graph=None, **config) -> dict:
@@ -332,7 +314,7 @@ def estimate(spec: str, scale: int, part: Part, clock_mhz: float = 150.0, layers
         raise SrhwError(f"{spec} x{scale} does not fit {part.name} even at maximum reuse: dataflow needs "
                         f"{t['bram']} BRAM36/{t['lut']} LUT/{t['dsp']} DSP, the layer-sequential engine "
                         f"{ls.totals['bram']} BRAM36/{ls.totals['lut']} LUT/{ls.totals['dsp']} DSP (capacity {part.bram} BRAM36, {part.lut} LUT, {part.dsp} DSP)")
-    roof = roofline(layers, part, clock_mhz, chosen.offchip_bytes_per_frame)
+    roof = dense_roofline(layers, part, clock_mhz, chosen.offchip_bytes_per_frame)
     ca_cost = [{**c, "bytes": c["bits"] // 8, "bram36_if_on_chip": math.ceil(c["bits"] / BRAM_BITS)} for c in cas]
     return {
         "architecture": chosen.architecture, "fits": chosen.fits, "chosen": chosen.as_dict(),

@@ -1,11 +1,9 @@
-"""`srhw build`: lower a quantized zoo model to an hls4ml project and report its cost on an FPGA part.
-
-    python -m srhw build --model st_bl --r 2c_out --scale 2 --part xc7z020 [--checkpoint X.safetensors]
-                         [--random-weights] [--out build/<spec>-<part>/] [--csim] [--clock 150]
+"""The build flow behind `srhw build` (srhw.cli.build): a quantized zoo model to HLS/RTL designs and their report.
 
 The build is an ordered list of `step_*(model, cfg)` functions (FINN's builder, style.md habit 8); each
 returns the model state and may write a JSON report under `<out>/report/`. Everything is built into a
-temporary folder beside `--out` and renamed onto it only at the end, so an error leaves nothing behind.
+staged folder beside `--out` (srhw.core.io.staged) and renamed onto it only at the end, so an error leaves
+nothing behind.
 
 Two HLS designs are written: `hls/`, the hls4ml dataflow pipeline (one block per layer), and `engine/`, the
 layer-sequential engine (hand-written HLS C++ in hls/engine/ plus this graph's program, srhw.export.engine)
@@ -33,19 +31,6 @@ from srhw.core.errors import SrhwError
 from srhw.core.io import write_json, write_text
 
 
-def add_arguments(p):
-    p.add_argument("--model", required=True, help='paper spec, e.g. "blrn-e(r=2)[rb]" or st_bl (with --r)')
-    p.add_argument("--r", help="hidden width of st_bl's sum-product convs: c_out, 2c_out, ...")
-    p.add_argument("--scale", type=int, default=2, help="upscaling factor 2, 3 or 4 (default 2)")
-    p.add_argument("--part", default="xc7z020", help="FPGA part: xc7z020, xc7z045, xczu3eg, xczu9eg, xcku040")
-    p.add_argument("--checkpoint", help="trained checkpoint (.safetensors + .json sidecar); default: models/<spec>-x<scale>.safetensors")
-    p.add_argument("--random-weights", action="store_true", help="smoke build with random weights (labelled in the report)")
-    p.add_argument("--out", help="output folder (default build/<spec>-<part>/)")
-    p.add_argument("--csim", action="store_true", help="C-simulate with hls4ml/g++ and check bit-exactness against the golden model")
-    p.add_argument("--csim-crop", type=int, default=12, help="LR crop size of the C-sim images (default 12)")
-    p.add_argument("--clock", type=float, default=150.0, help="PL clock in MHz assumed by the estimate (default 150)")
-
-
 @dataclass
 class BuildConfig:
     spec: str
@@ -59,6 +44,14 @@ class BuildConfig:
     csim: bool
     csim_crop: int
     model_args: dict = field(default_factory=dict)
+    target_fps: float = 30.0
+    data_dir: Path | None = None  # data root (default: srhw.data.default_data_dir())
+
+    @property
+    def data(self) -> Path:
+        from srhw.data import default_data_dir
+
+        return self.data_dir or default_data_dir()
     report: dict = field(default_factory=dict)
 
 
@@ -72,7 +65,7 @@ def _slug(spec: str) -> str:
 
 def default_checkpoint(spec: str, scale: int) -> Path:
     """Where shipped checkpoints live: models/<spec slug>-x<scale>.safetensors at the repo root."""
-    return Path(__file__).resolve().parents[1] / "models" / f"{_slug(spec)}-x{scale}.safetensors"
+    return Path(__file__).resolve().parents[2] / "models" / f"{_slug(spec)}-x{scale}.safetensors"
 
 
 # --- steps ----------------------------------------------------------------------------------------
@@ -81,31 +74,20 @@ def step_load_model(model, cfg: BuildConfig):
     """The torch model: checkpoint weights (checked against the spec and r), or labelled random weights."""
     import torch
 
-    from srhw.core.checkpoint import check_state_dict, load_checkpoint
+    from srhw.core.checkpoint import load_checkpoint
     from srhw.models import build, canonical, freeze_all
+    from srhw.models.load import load_model
 
     if cfg.random_weights:
         torch.manual_seed(0)
         model = freeze_all(build(cfg.spec, cfg.scale, **cfg.model_args))  # ternary codes of the random weights
         cfg.report["weights"] = {"source": "random (smoke build; --random-weights)", "seed": 0}
         return model
-    sd, meta = load_checkpoint(cfg.checkpoint)
-    want = canonical(cfg.spec)
-    got = meta.get("spec")
-    if got is None:
-        raise SrhwError(f"{cfg.checkpoint}: sidecar names no spec; cannot check it is a {want} checkpoint")
-    if canonical(got) != want:
-        if canonical(got).split("(")[0] == want.split("(")[0] and want.startswith("st_bl"):
-            raise SrhwError(f"{cfg.checkpoint} was trained as {canonical(got)}, not {want}: its r does not match --r")
-        raise SrhwError(f"{cfg.checkpoint} is a {canonical(got)} checkpoint, not {want}")
-    if meta.get("scale") not in (None, cfg.scale):
-        raise SrhwError(f"{cfg.checkpoint} is a x{meta['scale']} checkpoint, not x{cfg.scale}")
+    _, meta = load_checkpoint(cfg.checkpoint)
+    if meta.get("spec") is None:
+        raise SrhwError(f"{cfg.checkpoint}: sidecar names no spec; cannot check it is a {canonical(cfg.spec)} checkpoint")
+    model, meta = load_model(cfg.checkpoint, cfg.spec, cfg.scale)
     cfg.model_args = dict(meta.get("model_args") or {})
-    model = build(cfg.spec, cfg.scale, **cfg.model_args)
-    if any(k.endswith("frozen_b") for k in sd):  # ternary st_bl: buffers exist once frozen
-        freeze_all(model)
-    check_state_dict(model, sd, want, cfg.scale)
-    model.load_state_dict(sd)
     cfg.report["weights"] = {"source": "checkpoint", "checkpoint": cfg.checkpoint.name, "model_args": cfg.model_args,
                              "quant": meta.get("quant")}
     return model
@@ -114,9 +96,10 @@ def step_load_model(model, cfg: BuildConfig):
 def step_estimate(graph, cfg: BuildConfig):
     """Analytic per-layer cost at 720p, reuse factors, fit and roofline (raises if nothing fits): the dataflow
     pipeline, and the written layer-sequential engine running this golden graph's program."""
-    from srhw.export.estimate import estimate, model_layers
+    from srhw.export.estimate import dense_work, estimate, model_layers
 
     layers = model_layers(cfg.spec, cfg.scale, **cfg.model_args)
+    cfg.report["work"] = dense_work(layers)
     cfg.report["estimate"] = estimate(cfg.spec, cfg.scale, cfg.part, cfg.clock_mhz, layers=layers, graph=graph,
                                       **cfg.model_args)
     write_json(cfg.tmp / "report" / "estimate.json", cfg.report["estimate"])
@@ -125,17 +108,16 @@ def step_estimate(graph, cfg: BuildConfig):
     return graph
 
 
-def _calibration_batches(scale: int, n: int = 4, size: int = 48):
+def _calibration_batches(scale: int, data_dir: Path, n: int = 4, size: int = 48):
     """LR training crops for PTQ: the first n T91 HR images large enough for a size x scale crop, bicubic-downscaled
     (training data, never the test sets)."""
     import torch
 
-    from srhw.data import default_data_dir
     from srhw.data.folders import read_image, to_rgb
     from srhw.data.imresize import imresize
 
     out = []
-    for f in sorted((default_data_dir() / "T91" / "HR").glob("*")):
+    for f in sorted((data_dir / "T91" / "HR").glob("*")):
         if len(out) == n:
             break
         hr = to_rgb(read_image(f))
@@ -144,7 +126,7 @@ def _calibration_batches(scale: int, n: int = 4, size: int = 48):
         lr = imresize(hr[: size * scale, : size * scale], 1 / scale)
         out.append(torch.from_numpy(np.ascontiguousarray(lr)).permute(2, 0, 1)[None].float())
     if not out:
-        raise SrhwError(f"no T91 image of at least {size * scale} px under {default_data_dir()} for calibration")
+        raise SrhwError(f"no T91 image of at least {size * scale} px under {data_dir} for calibration")
     return [torch.cat(out)]
 
 
@@ -159,7 +141,7 @@ def step_quantize(model, cfg: BuildConfig):
         graph = load_graph(golden_dir(cfg.checkpoint))
         source = f"the checkpoint's integer graph ({cfg.report['weights']['quant']}, from srhw quantize)"
     else:
-        graph = quantize(model, _calibration_batches(cfg.scale)).export({"spec": cfg.spec, "scale": cfg.scale})
+        graph = quantize(model, _calibration_batches(cfg.scale, cfg.data)).export({"spec": cfg.spec, "scale": cfg.scale})
         source = "INT8 PTQ here: the first 4 T91 HR images with room for a 48x48 LR crop, bicubic"
     graph.save(cfg.tmp / "golden")
     cfg.report["golden"] = {"nodes": len(graph.nodes), "dir": "golden", "calibration": source}
@@ -230,11 +212,10 @@ def _make_deterministic(project: Path):
 
 
 def _csim_images(cfg, crop):
-    from srhw.data import default_data_dir
     from srhw.data.folders import read_image, to_rgb
 
     ims = []
-    for f in sorted((default_data_dir() / "Set5" / "LR_bicubic" / f"X{cfg.scale}").glob("*.png"))[:2]:
+    for f in sorted((cfg.data / "Set5" / "LR_bicubic" / f"X{cfg.scale}").glob("*.png"))[:2]:
         im = to_rgb(read_image(f))
         y0, x0 = (im.shape[0] - crop) // 2, (im.shape[1] - crop) // 2
         ims.append(im[y0:y0 + crop, x0:x0 + crop])
@@ -325,20 +306,63 @@ def _engine_note(rep_arch: str, eng: dict) -> str:
 
 
 def step_rtl(graph, cfg: BuildConfig):
-    """Hook for the RTL section (issue 6): rtl/ may provide `build_section(graph, cfg) -> dict`."""
-    try:
-        from rtl import build_section  # noqa: F401 - provided by the rtl package when it exists
-    except ImportError:
-        cfg.report["rtl"] = {"status": "not included: rtl.build_section is not available yet (issue 6)"}
-        return graph
+    """The RTL backend's section: multiplier-free SP kernels of this graph's codes, their fit, and rtl/ + sim/."""
+    from rtl import build_section
+
     cfg.report["rtl"] = build_section(graph, cfg)
     return graph
 
 
+def _slowest(layers) -> str | None:
+    named = [l for l in layers if l.get("cycles_per_frame")]
+    return max(named, key=lambda l: l["cycles_per_frame"])["name"] if named else None
+
+
+def _designs(cfg: BuildConfig) -> list:
+    """Every backend's design of this build as a row (srhw.hw.designs), HLS engine first."""
+    from srhw.hw.designs import row
+
+    e, part = cfg.report["estimate"], cfg.part
+    by = {d["architecture"]: d for d in (e["chosen"], e["alternative"])}
+    ls, df = by["layer-sequential"], by["dataflow"]
+    rows = [row("HLS layer-sequential engine", "engine/", "layer-sequential", ls["fits"], ls["fps_720p"], ls["totals"],
+                ls["offchip_bytes_per_frame"], True, part, slowest_layer=_slowest(ls["layers"])),
+            row("hls4ml dataflow pipeline", "hls/", "dataflow", df["fits"], df["fps_720p"], df["totals"],
+                df["offchip_bytes_per_frame"], True, part, slowest_layer=_slowest(df["layers"]))]
+    rtl = cfg.report.get("rtl") or {}
+    if "fps_720p" in rtl:
+        rows.append(row(f"RTL SP lanes ({rtl['architecture']})", "rtl/", rtl["architecture"], True, rtl["fps_720p"],
+                        {k: rtl[k] for k in ("lut", "ff", "dsp", "bram")}, rtl["offchip_bytes_per_frame"], False, part,
+                        note="a fit of the multiplier-free SP kernels; rtl/ holds one representative layer slice, "
+                             "not the whole network, so it is not a deliverable yet"))
+    return rows
+
+
+def _rtl_adds(rtl: dict) -> tuple[int, str] | None:
+    """LUT adds per frame of the RTL SP kernels as they perform them (zero pruning, CSE when counted)."""
+    if not rtl or "adds" not in rtl:
+        return None
+    sp = rtl["adds"] - sum(p["adds"] for p in rtl["plain_convs"])  # plain-conv adds ride in the DSP post-adders
+    return sp, f"the RTL SP kernels' adds {rtl['adds_kind']}; plain-conv accumulations in the DSP post-adders"
+
+
 def step_report(graph, cfg: BuildConfig):
-    """report.json (machine-readable, the keys the issue names) and report.md (for people)."""
+    """report.json (machine-readable) and report.md / report.html (for people): one roofline, one verdict."""
+    from srhw.hw.designs import FRAME, one_roofline, verdict
+    from srhw.hw.report import render_html, render_markdown
+
     e = cfg.report["estimate"]
     ch = e["chosen"]
+    designs = _designs(cfg)
+    work = dict(cfg.report["work"])
+    fewer = _rtl_adds(cfg.report.get("rtl"))
+    if fewer and fewer[0] < work["lut_adds"]:  # the fewest adds any design performs bound them all
+        work["lut_adds"], work["adds_kind"] = fewer
+    roof = one_roofline(designs, work, cfg.part, cfg.clock_mhz)
+    verdict_ = verdict(designs, roof, cfg.target_fps, cfg.spec, cfg.part)
+    if cfg.report.get("rtl") and "roofline_fps" in cfg.report["rtl"]:  # the RTL section against the same roofline
+        r = cfg.report["rtl"]
+        r.update(roofline=roof, roofline_fps=roof["fps"], roofline_ratio=r["fps_720p"] / roof["fps"])
     layers = [{"name": l["name"], "kind": l["kind"], "mults_per_pixel": l["mults_per_pixel"],
                "adds_per_pixel": l["adds_per_pixel"], "reuse_factor": l["reuse_factor"],
                "cycles_per_pixel": l["cycles_per_pixel"], "dsp": l["dsp"], "lut": l["lut"], "bram": l["bram"],
@@ -347,8 +371,9 @@ def step_report(graph, cfg: BuildConfig):
         "model": cfg.spec, "scale": cfg.scale, "part": cfg.part.name, "capacity": cfg.part.capacity(),
         "part_source": cfg.part.source, "architecture": e["architecture"],
         "totals": {**ch["totals"], "source": "analytic"}, "fits": e["fits"], "layers": layers,
-        "fps_720p": e["fps_720p"], "clock_mhz": cfg.clock_mhz, "roofline": e["roofline"],
-        "efficiency_vs_roofline": e["efficiency_vs_roofline"], "alternative": {
+        "fps_720p": e["fps_720p"], "clock_mhz": cfg.clock_mhz, "roofline": roof,
+        "efficiency_vs_roofline": e["fps_720p"] / roof["fps"], "verdict": verdict_, "designs": designs, "frame": FRAME,
+        "alternative": {
             k: e["alternative"][k] for k in ("architecture", "fits", "totals", "fps_720p")},
         "notes": ch["notes"] + [_engine_note(e["architecture"], cfg.report["engine"])],
         "hls_project_architecture": "dataflow",
@@ -362,7 +387,9 @@ def step_report(graph, cfg: BuildConfig):
     }
     write_json(cfg.tmp / "report.json", rep)
     write_text(cfg.tmp / "report.md", render_markdown(rep))
-    write_text(cfg.tmp / "report.html", render_html(rep))
+    from rtl import report_html_section
+
+    write_text(cfg.tmp / "report.html", render_html(rep, report_html_section(rep["rtl"] or {"status": "n/a"})))
     return graph
 
 
@@ -370,176 +397,21 @@ STEPS = [step_load_model, step_quantize, step_estimate, step_hls_project, step_e
          step_report]
 
 
-def render_markdown(rep: dict) -> str:
-    cap, tot = rep["capacity"], rep["totals"]
-    r = rep["roofline"]
-    a = r["assumptions"]
-    lines = [
-        f"# {rep['model']} x{rep['scale']} on {rep['part']}", "",
-        f"Weights: {rep['weights']['source']}.",
-        "All resource, cycle and fps figures are **analytic estimates** (srhw.export.estimate), not synthesis "
-        "results; no Vivado/vitis_hls exists here. C-sim figures are hls4ml/g++ measurements.", "",
-        f"Architecture: **{rep['architecture']}**; fits: **{rep['fits']}**; fps_720p: **{rep['fps_720p']:.3g}** "
-        f"at {rep['clock_mhz']:g} MHz (analytic).", "",
-        "| resource | estimate | capacity | use |", "|---|---|---|---|",
-    ]
-    for k in ("lut", "ff", "dsp", "bram"):
-        lines.append(f"| {k.upper()} | {tot[k]:,} | {cap[k]:,} | {100 * tot[k] / cap[k]:.1f} % |")
-    alt = rep["alternative"]
-    lines += ["", f"Other architecture ({alt['architecture']}): fits {alt['fits']}, LUT {alt['totals']['lut']:,}, "
-              f"DSP {alt['totals']['dsp']:,}, BRAM36 {alt['totals']['bram']:,}, {alt['fps_720p']:.3g} fps.", ""]
-    lines += [f"- {n}" for n in rep["notes"]]
-    lines += ["", "## Roofline (hardware.md definition)", "",
-              f"roofline fps = {r['fps']:.3g} ({r['bound']}-bound); estimate / roofline = {rep['efficiency_vs_roofline']:.3f}.",
-              f"Assumptions: clock {a['clock_mhz']:g} MHz, {a['dsp_available']} DSPs, LUT budget {a['lut_budget_for_arithmetic']:,} "
-              f"at {a['luts_per_adder']} LUTs per adder = {a['adder_lanes']:,} adder lanes, DDR {a['ddr_gbps_practical']} GB/s practical, "
-              f"{r['offchip_bytes_per_frame'] / 1e6:.1f} MB off chip per frame. Adds: {a['adds']}.", ""]
-    if rep["ca_buffer"]:
-        c = rep["ca_buffer"][0]
-        lines += ["## Channel attention buffer", "",
-                  f"{len(rep['ca_buffer'])} CA blocks each need the whole {c['w']}x{c['h']}x{c['c']} map before rescaling: "
-                  f"{c['bytes'] / 1e6:.2f} MB = {c['bram36_if_on_chip']} BRAM36 each if kept on chip (capacity {cap['bram']}), "
-                  "so at 720p it is buffered off chip (written and read back once per CA).", ""]
-    cs = rep["csim"]
-    lines += ["## C-simulation (hls4ml, g++)", ""]
-    if cs.get("ran"):
-        lines.append(f"{cs['checked']} output values checked, {cs['mismatches']} mismatches against the golden model; "
-                     f"inputs: {cs['inputs']} ({cs['input_hw'][0]}x{cs['input_hw'][1]} LR). compile {cs['compile_s']} s, "
-                     f"predict {cs['predict_s']} s, peak RSS {cs['peak_rss_mb']} MB.")
-    else:
-        lines.append("not run (use --csim).")
-    lines += ["", "## Layer-sequential engine (engine/, hls/engine)", "", _engine_summary(rep.get("engine"))]
-    lines += ["", "## Layers (analytic)", "",
-              "| layer | kind | mults/px | adds/px | reuse | cycles/px | DSP | LUT | BRAM36 |", "|---|---|---|---|---|---|---|---|---|"]
-    for l in rep["layers"]:
-        lines.append(f"| {l['name']} | {l['kind']} | {l['mults_per_pixel']:,} | {l['adds_per_pixel']:,} | {l['reuse_factor']} | "
-                     f"{l['cycles_per_pixel']} | {l['dsp']} | {l['lut']:,} | {l['bram']} |")
-    if rep["hls"]:
-        lines += ["", f"HLS project: `hls/` ({rep['hls']['backend']}, {rep['hls']['io_type']}, {rep['hls']['hls_layers']} hls4ml layers, "
-                  f"{rep['hls']['input_hw'][1]}x{rep['hls']['input_hw'][0]} LR frame). {rep['hls']['vitis_hls']}."]
-    lines += ["", "## RTL (rtl/, issue 6)", "", _rtl_summary(rep.get("rtl")), ""]
-    return "\n".join(lines)
+STEP_TITLES = {step_load_model: "load the model", step_quantize: "integer golden graph", step_estimate: "cost estimate",
+               step_hls_project: "hls4ml project", step_engine: "layer-sequential engine", step_csim: "C-simulation",
+               step_rtl: "RTL kernels and fit", step_report: "report"}
 
 
-def _engine_summary(eng: dict | None) -> str:
-    if not eng:
-        return "n/a"
-    ln, cs = eng["lanes"], eng["csim"]
-    text = (f"`{eng['dir']}/`: {eng['descriptors']} descriptors; {ln['lanes']} lanes x {ln['simd']} int8 MACs "
-            f"({ln['dsp_macs']} DSP multipliers) or x {ln['tsimd']} ternary add/sub terms per cycle, {ln['dsp_scales']} "
-            f"scale multipliers; {eng['weight_bytes']:,} weight bytes, arena {eng['arena_bytes_per_lr_pixel']} bytes per LR "
-            f"pixel. {eng['vitis_hls']}. ")
-    if cs.get("ran"):
-        text += (f"C-sim (g++, {cs['types']}): {cs['checked']} output values checked, {cs['mismatches']} mismatches "
-                 f"against the golden model ({cs['input_hw'][0]}x{cs['input_hw'][1]} LR, {cs['images']} images); "
-                 f"compile {cs['compile_s']} s, run {cs['run_s']} s.")
-    else:
-        text += "C-sim not run (use --csim)."
-    return text
+def run_build(cfg: BuildConfig) -> dict:
+    """Every step into a staged folder beside cfg.out (srhw.core.io.staged), renamed onto it only at the end;
+    returns report.json. One line per step: its plain name and elapsed time."""
+    from srhw.core.io import staged
 
-
-def _rtl_summary(rtl: dict | None) -> str:
-    if not rtl or "muls" not in rtl:
-        return (rtl or {}).get("status", "n/a")
-    return (f"multiplier-free SP kernels: {rtl['muls']:,} mults and {rtl['adds']:,} adds per frame; "
-            f"LUT {rtl['lut']:,}, FF {rtl['ff']:,}, CARRY4 {rtl['carry4']:,}, DSP {rtl['dsp']}, BRAM36 {rtl['bram']}; "
-            f"{rtl['fps_720p']:.3g} fps at 720p against a roofline of {rtl['roofline_fps']:.3g} fps "
-            f"(sources: {rtl.get('source')}).")
-
-
-_HTML = """<!doctype html>
-<html><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}th{{background:#eee}}</style></head>
-<body><h1>{title}</h1>
-<p>All resource, cycle and fps figures of the HLS designs are <b>analytic estimates</b>; C-sim figures are hls4ml/g++
-and engine/g++ measurements; RTL counts come from the CSE plan and Yosys. No Vivado or vitis_hls exists here.</p>
-<p>Architecture: <b>{arch}</b>; fits {part}: <b>{fits}</b>; {fps:.3g} fps for a 1280x720 output at {clock:g} MHz;
-roofline {roof:.3g} fps ({bound}-bound), ratio {eff:.3f}. C-sim: hls4ml dataflow {csim}.</p>
-<h2>Layer-sequential engine</h2><p>{engine}</p>
-<h2>Resources</h2><table><tr><th>resource</th><th>estimate</th><th>capacity</th><th>use</th></tr>{res}</table>
-<h2>Layers (analytic)</h2><table><tr><th>layer</th><th>kind</th><th>mults/px</th><th>adds/px</th><th>reuse</th>
-<th>cycles/px</th><th>DSP</th><th>LUT</th><th>BRAM36</th></tr>{layers}</table>
-{rtl}
-</body></html>
-"""
-
-
-def render_html(rep: dict) -> str:
-    """report.html: the headline numbers, the resource and layer tables, and the RTL section with its plot."""
-    import html
-
-    cap, tot = rep["capacity"], rep["totals"]
-    res = "".join(f"<tr><td>{k.upper()}</td><td>{tot[k]:,}</td><td>{cap[k]:,}</td><td>{100 * tot[k] / cap[k]:.1f} %</td></tr>"
-                  for k in ("lut", "ff", "dsp", "bram"))
-    layers = "".join(
-        f"<tr><td>{html.escape(l['name'])}</td><td>{l['kind']}</td><td>{l['mults_per_pixel']:,}</td>"
-        f"<td>{l['adds_per_pixel']:,}</td><td>{l['reuse_factor']}</td><td>{l['cycles_per_pixel']}</td><td>{l['dsp']}</td>"
-        f"<td>{l['lut']:,}</td><td>{l['bram']}</td></tr>" for l in rep["layers"])
-    cs = rep["csim"]
-    csim = f"{cs['checked']} values, {cs['mismatches']} mismatches" if cs.get("ran") else "not run (--csim)"
-    ecs = (rep.get("engine") or {}).get("csim") or {}
-    csim += ("; layer-sequential engine (engine/, g++): " +
-             (f"{ecs['checked']} values, {ecs['mismatches']} mismatches" if ecs.get("ran") else "not run (--csim)"))
-    try:
-        from rtl import report_html_section
-        rtl = report_html_section(rep["rtl"] or {"status": "n/a"})
-    except ImportError:
-        rtl = f"<section><h2>RTL</h2><p>{html.escape(_rtl_summary(rep.get('rtl')))}</p></section>"
-    r = rep["roofline"]
-    return _HTML.format(title=html.escape(f"{rep['model']} x{rep['scale']} on {rep['part']}"), arch=html.escape(rep["architecture"]),
-                        part=rep["part"], fits=rep["fits"], fps=rep["fps_720p"], clock=rep["clock_mhz"], roof=r["fps"],
-                        bound=r["bound"], eff=rep["efficiency_vs_roofline"], csim=csim, res=res, layers=layers, rtl=rtl,
-                        engine=html.escape(_engine_summary(rep.get("engine"))))
-
-
-def make_config(args) -> BuildConfig:
-    from srhw.hw.parts import get_part
-    from srhw.models import SCALES, canonical
-    from srhw.cli.profile import model_spec
-
-    spec = canonical(model_spec(args.model, args.r))
-    if args.scale not in SCALES:
-        raise SrhwError(f"unsupported scale {args.scale}: the study uses x2, x3 and x4")
-    part = get_part(args.part)
-    ckpt = None
-    if args.random_weights:
-        if args.checkpoint:
-            raise SrhwError("give either --checkpoint or --random-weights, not both")
-    else:
-        ckpt = Path(args.checkpoint) if args.checkpoint else default_checkpoint(spec, args.scale)
-        if not ckpt.is_file():
-            raise SrhwError(f"no checkpoint {ckpt} for {spec} x{args.scale} (none shipped yet): pass --checkpoint, "
-                            "or --random-weights for a smoke build")
-    out = Path(args.out) if args.out else Path("build") / f"{_slug(spec)}-{part.name}"
-    if args.clock <= 0:
-        raise SrhwError("--clock must be positive (MHz)")
-    return BuildConfig(spec, args.scale, part, args.clock, out, Path(), ckpt, args.random_weights, args.csim,
-                       args.csim_crop)
-
-
-def run(args) -> int:
-    cfg = make_config(args)
-    cfg.out.parent.mkdir(parents=True, exist_ok=True)
-    cfg.tmp = Path(tempfile.mkdtemp(prefix=f".{cfg.out.name}.tmp-", dir=cfg.out.parent))
-    try:
+    with staged(cfg.out, folder=True, force=True) as tmp:
+        cfg.tmp = tmp
         state = None
-        for step in STEPS:
-            _say(step.__name__)
+        for i, step in enumerate(STEPS, 1):
+            t0 = time.perf_counter()
             state = step(state, cfg)
-        if cfg.out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{cfg.out.name}.old-", dir=cfg.out.parent))
-            os.replace(cfg.out, old / "x")
-            os.replace(cfg.tmp, cfg.out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(cfg.tmp, cfg.out)
-    finally:
-        if cfg.tmp.exists():
-            shutil.rmtree(cfg.tmp, ignore_errors=True)
-    rep = json.loads((cfg.out / "report.json").read_text())
-    print(f"{cfg.spec} x{cfg.scale} on {cfg.part.name}: {rep['architecture']}, fits={rep['fits']}, "
-          f"{rep['fps_720p']:.3g} fps at {cfg.clock_mhz:g} MHz (analytic); csim mismatches={rep['csim']['mismatches']} "
-          f"of {rep['csim']['checked']}; engine csim mismatches={rep['engine']['csim']['mismatches']} of "
-          f"{rep['engine']['csim']['checked']}; report: {cfg.out / 'report.md'}")
-    return 0
+            _say(f"{i}/{len(STEPS)} {STEP_TITLES[step]}: {time.perf_counter() - t0:.1f} s")
+    return json.loads((cfg.out / "report.json").read_text())

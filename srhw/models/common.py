@@ -3,7 +3,10 @@
 import torch
 from torch import nn
 
-from srhw.data import DIV2K_RGB_MEAN
+# Mean RGB of the DIV2K training set, in [0, 255] (EDSR `common.MeanShift`, `rgb_mean = (0.4488, 0.4371,
+# 0.4040)`); the paper subtracts it before the network ("pre-process them by subtracting the mean RGB value
+# of the DIV2K dataset", section 3). A property of the models' input convention, so it lives with MeanShift.
+DIV2K_RGB_MEAN = (0.4488 * 255, 0.4371 * 255, 0.4040 * 255)
 
 
 def conv(in_ch: int, out_ch: int, kernel_size=3, groups: int = 1, bias: bool = True) -> nn.Conv2d:

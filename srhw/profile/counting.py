@@ -80,9 +80,15 @@ def conv_runs(model: nn.Module, scale: int) -> dict[str, list[tuple[int, int]]]:
     return runs
 
 
-def _pixel_calls(model: nn.Module, scale: int) -> dict[str, int]:
-    """Module name -> output pixels summed over all its runs."""
+def conv_pixels(model: nn.Module, scale: int) -> dict[str, int]:
+    """Conv module name -> output pixels per 720p frame summed over all its runs (the one convs x pixels walk)."""
     return {name: sum(h * w for h, w in r) for name, r in conv_runs(model, scale).items()}
+
+
+def sp_dense_adds(c_in: int, c_out: int, k: int, groups: int, r: int) -> int:
+    """Table 5's adds per output pixel of a sum-product conv with dense ternary W_b, W_c (n - 1 per dot product):
+    r (c_in k^2 / g - 1) + c_out (r / g - 1). The one copy of the formula."""
+    return r * (c_in // groups * k * k - 1) + c_out * (r // groups - 1)
 
 
 @dataclass
@@ -104,7 +110,7 @@ def count_ops(spec: str, scale: int, model: nn.Module | None = None, sparse: boo
     `config` gives the BLConfig overrides it was built with.
     """
     meta = meta_model(spec, scale, **config)
-    pixels = _pixel_calls(meta, scale)
+    pixels = conv_pixels(meta, scale)
     mods = dict((model or meta).named_modules())
     mults = adds = 0
     for name, p in pixels.items():
@@ -116,7 +122,7 @@ def count_ops(spec: str, scale: int, model: nn.Module | None = None, sparse: boo
                 cb, _, cc, _ = mod.ternary()
                 adds += (_dot_adds(cb) + _dot_adds(cc)) * p
             else:
-                adds += (r * (mod.in_ch // g * mod.kernel_size ** 2 - 1) + mod.out_ch * (r // g - 1)) * p
+                adds += sp_dense_adds(mod.in_ch, mod.out_ch, mod.kernel_size, g, r) * p
         else:
             macs = p * mod.out_channels * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
             mults += macs

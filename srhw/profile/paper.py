@@ -1,7 +1,7 @@
 """The paper's printed Params/Mult-Adds (Tables 1, 2, 4) and op reductions (Table 5), transcribed.
 
 These are the *paper's* numbers, never ours: `srhw profile` prints them beside what it counts, and
-the tests use them as expected values with the tolerances of issue 2. Params are printed as
+the tests use them as expected values with the profiler's stated tolerances. Params are printed as
 floor(params / 1000) K, Mult-Adds to 0.1 G for a 1280x720 output.
 """
 

@@ -1,4 +1,4 @@
-"""Profile rows in the JSON contract of `srhw profile` (issue 2):
+"""Profile rows in the JSON contract of `srhw profile`:
 
     {"model": "<paper spec>", "scale": s, "params": int, "mult_adds": int}
     {"model": "st_bl(r=2c_out)", "scale": s, "mults": int, "adds": int,

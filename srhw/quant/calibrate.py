@@ -10,8 +10,6 @@ Fixed specs: the input image is uint8 at scale 1, the output image is uint8 at s
 clamping of `srhw eval`). Tensors in the mean-shifted image domain get `image_bits`.
 """
 
-import math
-
 import torch
 
 from srhw.core.errors import SrhwError
@@ -123,7 +121,3 @@ def weight_scales(w: torch.Tensor, bits: int) -> torch.Tensor:
     qmax = 2 ** (bits - 1) - 1
     m = w.detach().abs().flatten(1).max(1).values.double()
     return torch.where(m > 0, m / qmax, torch.ones_like(m))
-
-
-def log2_floor(x: float) -> int:
-    return math.floor(math.log2(x))

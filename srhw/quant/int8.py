@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from srhw.core.checkpoint import check_state_dict, load_checkpoint, save_checkpoint
+from srhw.core.checkpoint import load_checkpoint, save_checkpoint
 from srhw.core.errors import SrhwError
 from srhw.core.io import write_json
 from srhw.quant.config import QuantConfig
@@ -31,28 +31,13 @@ from srhw.quant.qat import StageConfig, calibration_batches, finetune, patch_dat
 
 def load_float_model(checkpoint, spec=None, scale=None):
     """Build the checkpoint's model and load it; refuse a checkpoint of another spec/scale or a quantized one."""
-    from srhw.models import build, canonical
+    from srhw.models.load import checkpoint_spec, load_model
 
-    from srhw.core.checkpoint import check_channels
-
-    sd, meta = load_checkpoint(checkpoint)
-    ck_spec, ck_scale = meta.get("spec"), meta.get("scale")
-    if spec:
-        check_channels(meta, spec, checkpoint)
-    if spec and ck_spec and canonical(spec) != canonical(ck_spec):
-        raise SrhwError(f"{checkpoint} is a {ck_spec} checkpoint, not {canonical(spec)}")
-    if scale and ck_scale and int(scale) != int(ck_scale):
-        raise SrhwError(f"{checkpoint} is an x{ck_scale} checkpoint, not x{scale}")
+    _, meta = load_checkpoint(checkpoint)
+    checkpoint_spec(checkpoint, meta, spec, scale)  # a mismatch is reported before "already quantized"
     if meta.get("quant"):
         raise SrhwError(f"{checkpoint} is already quantized ({meta['quant']}): give a full-precision checkpoint")
-    spec, scale = spec or ck_spec, int(scale or ck_scale or 0)
-    if not spec or not scale:
-        raise SrhwError(f"{checkpoint}: no sidecar with spec/scale; give --model and --scale")
-    args = meta.get("model_args") or {}
-    model = build(spec, scale, **args)
-    check_state_dict(model, sd, spec, scale)
-    model.load_state_dict(sd)
-    return model, meta
+    return load_model(checkpoint, spec, scale)
 
 
 def deploy_form(model):
@@ -75,8 +60,11 @@ def widths_summary(graph) -> dict:
 
 
 def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfig, train_set="T91",
-             cfg: QuantConfig | None = None, tflite: StageConfig | bool | None = None, log=print) -> dict:
-    """`tflite`: also export model.tflite, retrained under TFLite's scheme for that stage (True: `stage`)."""
+             cfg: QuantConfig | None = None, tflite: StageConfig | bool | None = None, log=print,
+             convert_tflite=None) -> dict:
+    """`tflite`: also export model.tflite, retrained under TFLite's scheme for that stage (True: `stage`), written
+    by `convert_tflite(model, calib, path) -> dict` (the TFLite backend, srhw.export.tflite.convert_to_tflite,
+    passed in by the caller: the golden package never imports a backend)."""
     cfg = cfg or QuantConfig()
     model, meta = load_float_model(checkpoint, spec, scale)
     spec, scale = model.spec, model.scale
@@ -92,9 +80,11 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     side = {"spec": spec, "scale": scale, "model_args": args, "channels": channels, "data": train_set,
             "metrics": {}, "source_checkpoint": str(checkpoint)}
     report = {"spec": spec, "scale": scale, "source": str(checkpoint)}
+    if tflite and convert_tflite is None:
+        raise SrhwError("a TFLite export needs the TFLite converter (srhw.export.tflite.convert_to_tflite)")
     if tflite:  # first, from the checkpoint's weights (tflite_qat trains a copy; our QAT below trains `model`)
         report["tflite"] = _tflite_export(model, dataset, calib, stage if tflite is True else tflite, side, out_tmp,
-                                          checkpoint, log)
+                                          checkpoint, log, convert_tflite)
     qnet = quantize(model, calib, cfg)
     log(f"calibrated {spec} x{scale} on {len(calib)} batches of {train_set} patches; QAT {stage.total} iterations")
     report["qat"] = finetune(qnet, model.parameters(), dataset, stage, log)
@@ -108,9 +98,9 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     return report
 
 
-def _tflite_export(model, dataset, calib, tstage: StageConfig, side: dict, out_tmp: Path, checkpoint, log) -> dict:
+def _tflite_export(model, dataset, calib, tstage: StageConfig, side: dict, out_tmp: Path, checkpoint, log,
+                   convert_to_tflite) -> dict:
     """model.tflite from a copy of `model` retrained under TFLite's scheme, and those float weights."""
-    from srhw.export.tflite import convert_to_tflite
     from srhw.quant.tflite_qat import tflite_qat
 
     log(f"TFLite-scheme QAT from {checkpoint}: {tstage.total} iterations")

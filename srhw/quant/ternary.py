@@ -34,7 +34,9 @@ from srhw.quant.int8 import load_float_model, widths_summary
 from srhw.quant.ptq import quantize
 from srhw.quant.qat import StageConfig, calibration_batches, finetune, patch_dataset
 
-STAGES = {  # paper section 3; "fp" is the usual full-precision training when no checkpoint is given
+# The paper's stage schedule (section 3), the one table `srhw quantize ternary`'s defaults and the study's
+# proportions read; "fp" is the usual full-precision training when no checkpoint is given.
+STAGES = {
     "fp": StageConfig(epochs=300, lr=1e-4),
     "ternary": StageConfig(epochs=40, lr=5e-5),
     "frozen": StageConfig(epochs=10, lr=2.5e-5),

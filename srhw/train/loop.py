@@ -95,16 +95,6 @@ def default_threads(world):
     return max(1, cores // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", world))))
 
 
-def validate(model, data_dir, set_name, scale):
-    """Mean Y-PSNR on a benchmark set (the standard protocol of srhw/eval/evaluate.py)."""
-    from srhw.eval.evaluate import evaluate, network_upscaler
-
-    was_training = model.training
-    (res,) = evaluate(network_upscaler(model, scale), data_dir, [set_name], scale, progress=False)
-    model.train(was_training)
-    return res["psnr"]
-
-
 def _read_log(path, upto):
     if not path.is_file():
         return []
@@ -117,8 +107,11 @@ def _write_log(path, rows):
     write_text(path, "\n".join(lines) + "\n")
 
 
-def train(cfg: TrainConfig, resume=False, progress=True):
-    """Train `cfg.spec` at `cfg.scale`; returns a summary dict. See the module docstring for the files."""
+def train(cfg: TrainConfig, resume=False, progress=True, validate=None):
+    """Train `cfg.spec` at `cfg.scale`; returns a summary dict. See the module docstring for the files.
+
+    `validate(model, data_dir, set_name, scale) -> PSNR` is the evaluation protocol (srhw.eval.evaluate.validate_psnr,
+    passed in by the callers above training); without it no validation runs."""
     from srhw.models import build
 
     rank, world = setup_distributed()
@@ -196,7 +189,7 @@ def train(cfg: TrainConfig, resume=False, progress=True):
             row = {"step": step, "loss": acc["loss_sum"] / acc["n"], "lr": lr, "val_psnr": ""}
             acc = {"loss_sum": 0.0, "n": 0}
             bar.set_postfix(loss=f"{row['loss']:.3f}", lr=f"{lr:.1e}")
-        if rank == 0 and cfg.val_every >= 0 and ((cfg.val_every and step % cfg.val_every == 0) or step == total):
+        if validate is not None and rank == 0 and cfg.val_every >= 0 and ((cfg.val_every and step % cfg.val_every == 0) or step == total):
             last_val = validate(model, data_dir, cfg.val_set, cfg.scale)
             row = row or {"step": step, "loss": "", "lr": lr, "val_psnr": ""}
             row["val_psnr"] = last_val

@@ -1,0 +1,15 @@
+"""`srhw compare`: visual comparison crops like the paper's figures (srhw.eval.compare)."""
+
+from srhw.eval.compare import MIN_PANEL, run  # noqa: F401 - the command runs the library's run(args)
+
+
+def add_arguments(p):
+    p.add_argument("--image", required=True, help="<set>/<image name>, e.g. Set5/butterfly")
+    p.add_argument("--scale", type=int, required=True, help="SR factor 2, 3 or 4")
+    p.add_argument("--models", required=True,
+                   help="comma-separated: 'bicubic' and/or checkpoints (.safetensors with sidecar, or run folders)")
+    p.add_argument("--crop", required=True, help="x,y,w,h of the crop in HR pixels")
+    p.add_argument("--out", required=True, help="output .png")
+    p.add_argument("--data", help="data root (default $SRHW_DATA or <repo>/../shared/data)")
+    p.add_argument("--zoom", type=int, default=0, help=f"crop enlargement (default: short side >= {MIN_PANEL} px)")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda for networks")

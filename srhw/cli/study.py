@@ -1,0 +1,34 @@
+"""`srhw study`: train and evaluate every row of a paper table under one budget (srhw.eval.study)."""
+
+import json
+
+from srhw.eval.evaluate import DEFAULT_SETS
+from srhw.eval.study import run  # noqa: F401 - the runner takes the parsed flags
+
+
+def add_arguments(p):
+    from srhw.train.config import TrainConfig
+
+    d = TrainConfig()
+    p.add_argument("--table", type=int, required=True,
+                   help="paper table: 1, 2, 4 or 5; 3 writes the comparison table from the shipped checkpoints "
+                        "beside the cited rows (srhw/eval/table3.py; trains nothing)")
+    p.add_argument("--iters", type=int, help="training iterations of every row (the budget; not for --table 3)")
+    p.add_argument("--out", required=True, help="study folder: run folders + table<N>.md/.json/.png")
+    p.add_argument("--data", help="data root with the benchmark sets and the training set "
+                                  "(default $SRHW_DATA or <repo>/../shared/data)")
+    p.add_argument("--scale", type=int, help="only the rows of this scale (default: all of the table)")
+    p.add_argument("--sets", default=DEFAULT_SETS, help=f"comma-separated test sets (default {DEFAULT_SETS})")
+    p.add_argument("--only", help="only these specs, ';'-separated (the reference row is always kept), "
+                                  "e.g. 'bl;blrn(r=2)'")
+    p.add_argument("--model-args", type=json.loads,
+                   help='JSON overrides for every model, e.g. \'{"num_feat": 16}\' (small smoke-test models)')
+    p.add_argument("--patch", type=int, default=d.patch, help=f"LR patch size (default {d.patch})")
+    p.add_argument("--batch", type=int, default=d.batch, help=f"batch size (default {d.batch})")
+    p.add_argument("--train-set", default=d.data, help=f"training set under --data (default {d.data}; 'DIV2K' = DIV2K layout)")
+    p.add_argument("--lr", type=float, default=d.lr, help=f"initial learning rate (default {d.lr})")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"seed (default {d.seed})")
+    p.add_argument("--val-every", type=int, default=d.val_every,
+                   help=f"iterations between the trainer's Set5 validations (default {d.val_every}; -1: never)")
+    p.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: all cores of this process)")
