@@ -1,4 +1,5 @@
-"""Golden models (numpy) for the RTL kernels and the bit packing of their flat ports.
+"""Golden models (numpy) for the RTL kernels and the bit packing of their flat ports: thin adapters over the
+integer golden model's arithmetic (srhw.quant.fixedpoint), so a bench and the golden graph round alike.
 
 Packing contract (rtl/README.md): a vector of K signed `bits`-wide words travels as one K*bits-bit
 bus, word j at bits [j*bits, (j+1)*bits), two's complement.
@@ -7,6 +8,8 @@ bus, word j at bits [j*bits, (j+1)*bits), two's complement.
 from __future__ import annotations
 
 import numpy as np
+
+from srhw.quant.fixedpoint import rshift_round
 
 
 def adder_tree_ref(W, x) -> np.ndarray:
@@ -58,8 +61,7 @@ def sum_product_ref(Wb, a, Wc, bias, sh: int, x, lo: int, hi: int) -> np.ndarray
     acc = adder_tree_ref(Wc, p)
     if bias is not None:
         acc = acc + np.asarray(bias, dtype=np.int64)
-    half = (1 << (sh - 1)) if sh > 0 else 0
-    return np.clip((acc + half) >> sh, lo, hi)
+    return np.clip(rshift_round(acc, sh), lo, hi)
 
 
 def im2col3x3(img) -> np.ndarray:

@@ -1,6 +1,6 @@
 """`srhw compare`: visual comparison crops like the paper's figures (srhw.eval.compare)."""
 
-from srhw.eval.compare import MIN_PANEL, run  # noqa: F401 - the command runs the library's run(args)
+from srhw.eval.compare import MIN_PANEL
 
 
 def add_arguments(p):
@@ -13,3 +13,9 @@ def add_arguments(p):
     p.add_argument("--data", help="data root (default $SRHW_DATA or <repo>/../shared/data)")
     p.add_argument("--zoom", type=int, default=0, help=f"crop enlargement (default: short side >= {MIN_PANEL} px)")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda for networks")
+
+
+def run(args) -> int:
+    from srhw.eval.compare import run as run_
+
+    return run_(args)

@@ -1,6 +1,6 @@
 """`srhw eval`: PSNR/SSIM of a model, a checkpoint or bicubic on the benchmark sets (srhw.eval.evaluate)."""
 
-from srhw.eval.evaluate import DEFAULT_SETS, run  # noqa: F401 - the command runs the library's run(args)
+from srhw.data import DEFAULT_SETS
 
 
 def add_arguments(p):
@@ -23,5 +23,7 @@ def add_arguments(p):
     p.add_argument("--out", help="also write the JSON results to this file")
 
 
-# ---------------------------------------------------------------------------------------------------------
-# super-resolvers: LR uint8 (h, w, 3) -> SR uint8 (h*s, w*s, 3)
+def run(args) -> int:
+    from srhw.eval.evaluate import run as run_
+
+    return run_(args)

@@ -12,8 +12,8 @@ import sys
 from dataclasses import replace
 
 from srhw.core.errors import SrhwError
-from srhw.quant.qat import StageConfig
 from srhw.core.io import check_out, staged_output
+from srhw.quant.config import STAGE_SCHEDULE
 
 
 def add_arguments(p):
@@ -47,10 +47,8 @@ def add_arguments(p):
                            help="start from a trained full-precision bl checkpoint for st_bl, or sesr for st_sesr (each "
                                 "SP conv starts as a ternary expansion of its float conv); a CPU-budget shortcut "
                                 "instead of the paper's from-scratch fp stage")
-            from srhw.quant.ternary import STAGES  # the paper's schedule, one table
-
-            for stage, st in STAGES.items():
-                ep, lr = (None if stage == "fp" else st.epochs), st.lr
+            for stage, (ep, lr) in STAGE_SCHEDULE.items():  # the paper's schedule, one table
+                ep = None if stage == "fp" else ep
                 q.add_argument(f"--{stage}-epochs", type=float, default=ep,
                                help=f"stage {stage} epochs" + (" (default: 300 without --checkpoint, 0 with)" if ep is None else f" (paper: {ep})"))
                 q.add_argument(f"--{stage}-iters", type=int, default=None, help=f"stage {stage} iterations (overrides epochs)")
@@ -64,6 +62,7 @@ def _log(msg):
 def run(args):
     from srhw.models import build, resolve
     from srhw.quant.config import QuantConfig
+    from srhw.quant.qat import StageConfig
 
     if args.threads:
         import torch

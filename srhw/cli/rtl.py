@@ -273,10 +273,10 @@ def run_sum_product(args) -> int:
     return 0
 
 
-def _model_and_codes(args):
-    """(model or None, codes dict or None, model_args) from --checkpoint; checked; SrhwError on bad input."""
+def _codes(args):
+    """(codes dict or None, model_args) from --checkpoint; checked; SrhwError on bad input."""
     if not args.checkpoint:
-        return None, None, {}
+        return None, {}
     path = Path(args.checkpoint)
     if not path.is_file():
         raise SrhwError(f"checkpoint not found: {path}")
@@ -302,7 +302,7 @@ def _model_and_codes(args):
         import json
 
         model_args = dict(json.loads(side.read_text()).get("model_args") or {})
-    return None, codes, model_args
+    return codes, model_args
 
 
 def _section(args, part):
@@ -315,7 +315,7 @@ def _section(args, part):
         raise SrhwError(f"{spec} has no sum-product convs: the RTL path is for st_bl(...)")
     if args.scale not in (2, 3, 4):
         raise SrhwError(f"unsupported scale {args.scale}: use 2, 3 or 4")
-    _, codes, margs = _model_and_codes(args)
+    codes, margs = _codes(args)
     try:
         return network_section(spec, args.scale, part, getattr(args, "clock_mhz", 150.0), codes=codes, cse=args.cse,
                                model_args=margs)
@@ -371,7 +371,7 @@ def _check_codes(graph, ckpt) -> int:
         return 0
     from types import SimpleNamespace
 
-    _, codes, _ = _model_and_codes(SimpleNamespace(checkpoint=str(ckpt)))
+    codes, _ = _codes(SimpleNamespace(checkpoint=str(ckpt)))
     checked = 0
     for n in graph.nodes:
         if n.op != "sp_conv":

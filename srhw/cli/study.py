@@ -2,8 +2,7 @@
 
 import json
 
-from srhw.eval.evaluate import DEFAULT_SETS
-from srhw.eval.study import run  # noqa: F401 - the runner takes the parsed flags
+from srhw.data import DEFAULT_SETS
 
 
 def add_arguments(p):
@@ -32,3 +31,9 @@ def add_arguments(p):
                    help=f"iterations between the trainer's Set5 validations (default {d.val_every}; -1: never)")
     p.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: all cores of this process)")
+
+
+def run(args) -> int:
+    from srhw.eval.study import run as run_
+
+    return run_(args)

@@ -10,6 +10,9 @@ The data root is `$SRHW_DATA`, default `<repo>/../shared/data` (see shared/data/
 import os
 from pathlib import Path
 
+DEFAULT_SETS = "Set5,Set14,B100,Urban100"  # the paper's four benchmark sets, in its order
+
+
 def default_data_dir():
     """`$SRHW_DATA` if set, else `<repo>/../shared/data`."""
     env = os.environ.get("SRHW_DATA")
@@ -24,6 +27,6 @@ from srhw.data.folders import (  # noqa: E402
 from srhw.data.imresize import imresize  # noqa: E402
 
 __all__ = [
-    "default_data_dir", "imresize", "SRImage", "PairedFolder", "benchmark_folder",
+    "DEFAULT_SETS", "default_data_dir", "imresize", "SRImage", "PairedFolder", "benchmark_folder",
     "div2k_folder", "hr_only_folder", "open_dataset", "modcrop", "read_image", "to_rgb",
 ]

@@ -20,8 +20,11 @@ from srhw.data import default_data_dir, imresize, open_dataset
 from srhw.core.errors import SrhwError
 from srhw.core.io import write_text
 from srhw.eval.metrics import psnr_ssim, rgb2y
+from srhw.data import DEFAULT_SETS  # noqa: F401 - the evaluation protocol's default sets
 
-DEFAULT_SETS = "Set5,Set14,B100,Urban100"
+
+# ---------------------------------------------------------------------------------------------------------
+# super-resolvers: LR uint8 (h, w, 3) -> SR uint8 (h*s, w*s, 3)
 
 
 def bicubic_upscaler(scale):

@@ -413,5 +413,6 @@ def run_build(cfg: BuildConfig) -> dict:
         for i, step in enumerate(STEPS, 1):
             t0 = time.perf_counter()
             state = step(state, cfg)
-            _say(f"{i}/{len(STEPS)} {STEP_TITLES[step]}: {time.perf_counter() - t0:.1f} s")
+            took = "not run (add --csim)" if step is step_csim and not cfg.csim else f"{time.perf_counter() - t0:.1f} s"
+            _say(f"{i}/{len(STEPS)} {STEP_TITLES[step]}: {took}")
     return json.loads((cfg.out / "report.json").read_text())

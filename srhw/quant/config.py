@@ -2,6 +2,11 @@
 
 from dataclasses import dataclass
 
+# The paper's stage schedule for ternary sum-product models (section 3): stage -> (epochs, learning rate).
+# "fp" is the usual full-precision training when no checkpoint is given. The one table: `srhw quantize
+# ternary`'s defaults, srhw.quant.ternary.STAGES and the study's proportions read it.
+STAGE_SCHEDULE = {"fp": (300, 1e-4), "ternary": (40, 5e-5), "frozen": (10, 2.5e-5)}
+
 
 @dataclass
 class QuantConfig:

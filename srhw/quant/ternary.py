@@ -29,18 +29,12 @@ from srhw.core.checkpoint import save_checkpoint
 from srhw.core.errors import SrhwError
 from srhw.core.io import atomic_path, write_json
 from srhw.models.sum_product import SumProductConv2d, freeze_all
-from srhw.quant.config import QuantConfig
+from srhw.quant.config import STAGE_SCHEDULE, QuantConfig
 from srhw.quant.int8 import load_float_model, widths_summary
 from srhw.quant.ptq import quantize
 from srhw.quant.qat import StageConfig, calibration_batches, finetune, patch_dataset
 
-# The paper's stage schedule (section 3), the one table `srhw quantize ternary`'s defaults and the study's
-# proportions read; "fp" is the usual full-precision training when no checkpoint is given.
-STAGES = {
-    "fp": StageConfig(epochs=300, lr=1e-4),
-    "ternary": StageConfig(epochs=40, lr=5e-5),
-    "frozen": StageConfig(epochs=10, lr=2.5e-5),
-}
+STAGES = {name: StageConfig(epochs=ep, lr=lr) for name, (ep, lr) in STAGE_SCHEDULE.items()}  # srhw.quant.config
 
 
 def require_sum_product(spec: str):
