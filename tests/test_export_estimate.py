@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from srhw.core.errors import SrhwError
-from srhw.export import engine_cost as ec
+from srhw.export.engine import cost as ec
 from srhw.export import estimate as est
 from srhw.export.engine import compile_program, datapath_for_graph, program_cycles, run_engine_csim
 from srhw.hw.parts import PARTS, get_part
@@ -104,21 +104,35 @@ def test_impossible_fit_is_one_line_error(monkeypatch, st_bl_graph):
         est.estimate("bl", 2, get_part("xc7z020"))
 
 
-# --- the written engine's cost model (srhw.export.engine_cost) ------------------------------------
+# --- the written engine's cost model (srhw.export.engine.cost) ------------------------------------
 
 def test_datapath_per_part_respects_its_budget():
-    ctrl = 3 * ec.M_AXI_LUT + len(ec.OPS) * ec.OP_CONTROL_LUT
+    """Each part's datapath (on the reference layers) fits its budgets with its buffers; a bigger part gets more."""
     chosen = {}
     for p in PARTS.values():
         dp = ec.datapath_for(p)
-        c = ec.datapath_cost(dp, p.family)
-        assert c["dsp"] <= est.DSP_BUDGET * p.dsp, (p.name, dp, c)
-        assert c["adder_lut"] + ctrl <= est.LUT_BUDGET * p.lut, (p.name, dp, c)
-        assert all(math.log2(v).is_integer() for v in (dp.lanes, dp.simd, dp.tsimd))
+        cfg = ec._needs(ec._REF_CONFIG, [(d, 1) for d in ec._REF], dp)
+        res = ec.resources(cfg, dp, p.family)
+        assert res["dsp"] <= est.DSP_BUDGET * p.dsp and res["lut"] <= est.LUT_BUDGET * p.lut, (p.name, dp, res)
+        assert res["bram"] <= est.BRAM_BUDGET * p.bram, (p.name, dp, res)
         chosen[p.name] = dp
-    assert chosen["xc7z020"] != chosen["xczu9eg"], "a bigger part gets a wider datapath"
     z, u = chosen["xc7z020"], chosen["xczu9eg"]
-    assert u.lanes * u.tsimd > z.lanes * z.tsimd and u.lanes * u.simd > z.lanes * z.simd
+    assert z != u, "a bigger part gets a wider datapath"
+    assert u.b_lanes * u.tsimd > z.b_lanes * z.tsimd and u.lanes * u.simd > z.lanes * z.simd
+
+
+def test_adder_tree_and_stage_rules_by_hand():
+    # a balanced tree of 4 inputs of 9 bits: two 10-bit adders and one 11-bit adder
+    assert ec.tree_bits(4, 9) == 2 * 10 + 11 and ec.tree_bits(3, 9) == 10 + 11 and ec.tree_bits(1, 9) == 0
+    dp = ec.Datapath(lanes=4, simd=8, tsimd=32, b_lanes=16, c_lanes=4, c_tsimd=16, gather=16, ew=4, beat=16, pack=1)
+    sp = {"OP": ec.OPS["sp_conv"], "F": 1, "GROUPS": 1, "KH": 3, "KW": 3, "HID": 128, "IN0_C": 64, "OUT_C": 64,
+          "IN0_T": 0, "OUT_T": 0, "IN1_T": 0}
+    c = ec.descriptor_cycles(sp, dp, 10, 20)
+    # per pixel: load 64/16 beats, gather 9 x 64/16, W_b 128/16 tiles x 576/32, W_c 64/4 tiles x 128/16, store 4
+    assert c["stages"] == {"load": 4, "gather": 36, "mac": 144, "wc": 128, "store": 4} and c["bound"] == "mac"
+    assert c["pixels"] == 10 * 20 * 144, "a pixel costs its slowest stage, not the sum"
+    add = dict(sp, OP=ec.OPS["add"], IN1_T=2)  # an int16 operand: 8 codes per beat, EW = 4 codes per cycle
+    assert ec.descriptor_cycles(add, dp, 10, 20)["pixels"] == 10 * 20 * 64 // 4
 
 
 def test_dsp48_and_bram36_rules_by_hand():
@@ -138,11 +152,30 @@ def test_cycles_equal_the_engines_loop_iterations(spec, scale, tmp_path):
 
     g = tiny_graph(spec, scale)
     h, w = 9, 11
-    r = run_engine_csim(g, test_images(h, w), tmp_path, count_iters=True)
+    r = run_engine_csim(g, test_images(h, w), tmp_path, count_iters=True, native=True)  # ap_int: test_hls_engine
     assert r["mismatches"] == 0
     prog = compile_program(g)
     pred = [c["total"] for c in program_cycles(prog, h, w)]
     assert r["iters"] == pred, [(n, a, b) for n, a, b in zip(prog.names, r["iters"], pred) if a != b][:5]
+
+
+@pytest.mark.parametrize("spec,dp", [
+    ("st_bl(r=2c_out)", ec.Datapath(lanes=3, simd=5, tsimd=24, b_lanes=5, c_lanes=3, c_tsimd=8, gather=4, ew=3, beat=32,
+                                    pack=1)),
+    ("blrn-e(r=2)[rb]", ec.Datapath(lanes=5, simd=7, tsimd=8, b_lanes=0, c_lanes=0, c_tsimd=4, gather=8, ew=5, beat=64,
+                                    pack=1)),
+])
+def test_any_datapath_is_bit_exact_and_counted(spec, dp, tmp_path):
+    """Lane counts that are not powers of two, an odd packed lane, 32- and 64-byte beats, no ternary array (INT8):
+    still bit-exact, and the model still counts the C-sim's iterations."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_hls_engine import test_images, tiny_graph
+
+    g = tiny_graph(spec, 2)
+    r = run_engine_csim(g, test_images(7, 10), tmp_path, datapath=dp, count_iters=True, native=True)
+    assert r["mismatches"] == 0
+    prog = compile_program(g, datapath=dp)
+    assert r["iters"] == [c["total"] for c in program_cycles(prog, 7, 10)]
 
 
 def test_st_bl_engine_fits_the_7020(st_bl_graph):

@@ -16,6 +16,7 @@ import torch
 from srhw.core.errors import SrhwError
 from srhw.export.engine import (ENGINE_SRC, FIELDS, OPS, EngineConfig, compile_program, compile_testbench,
                                 run_engine_csim, write_project)
+from srhw.export.engine import isa, program_cycles
 from srhw.models import build, freeze_all
 from srhw.quant import load_graph, quantize
 
@@ -106,9 +107,16 @@ def test_descriptor_layout_matches_the_header():
     body = re.search(r"enum Field \{(.*?)\};", text, re.S).group(1)
     body = re.sub(r"//[^\n]*", "", body)
     names = [t.strip()[2:] for t in body.split(",") if t.strip().startswith("D_")]
-    assert names == FIELDS, "srhw_engine.h enum Field and srhw.export.engine.FIELDS disagree"
+    assert names == FIELDS, "srhw_engine.h enum Field and srhw.export.engine.isa.FIELDS disagree"
     for op, code in OPS.items():
         assert re.search(rf"OP_{op.upper()} = {code}\b", text), op
+    for name in ("T_S8", "T_U8", "T_S16"):
+        assert re.search(rf"{name} = {getattr(isa, name)}\b", text), name
+    tb = (ENGINE_SRC / "tb_engine.cpp").read_text()
+    head = re.sub(r"//[^\n]*", "", re.search(r"enum Header \{(.*?)\};", tb, re.S).group(1))
+    assert re.search(rf"H_WORDS = {isa.HEADER_WORDS}\b", head)
+    assert len([t for t in head.split(",") if t.strip().startswith("H_") and "=" not in t]) == isa.HEADER_WORDS
+    assert f"MAGIC = 0x{isa.MAGIC:08X}" in tb
 
 
 def test_project_is_deterministic_and_program_h_matches_bin(graphs, tmp_path):
@@ -189,7 +197,10 @@ def test_full_size_shipped_models(golden, tmp_path):
     r = run_engine_csim(g, test_images(12, 12), tmp_path / "ap")
     assert r["checked"] == 5 * 24 * 24 * 3 and r["mismatches"] == 0, r
     big = np.random.default_rng(7).integers(0, 256, (1, 32, 32, 3), dtype=np.uint8)
-    n = run_engine_csim(g, big, tmp_path / "native", native=True)
+    n = run_engine_csim(g, big, tmp_path / "native", native=True, count_iters=True)
     assert n["mismatches"] == 0 and n["checked"] == 64 * 64 * 3
+    # the cost model counts the full-size program's loop iterations exactly, descriptor by descriptor
+    prog = compile_program(g)
+    assert n["iters"] == [c["total"] for c in program_cycles(prog, 32, 32)]
     print({golden: {k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items() if k != "outputs"},
            "native_32x32": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in n.items() if k != "outputs"}})

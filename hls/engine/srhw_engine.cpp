@@ -1,8 +1,8 @@
 // srhw_engine.cpp -- the layer-sequential engine: one function per op kind of srhw/quant/golden.py.
 //
 // Each op function reads its descriptor, loads the layer's parameters from the weight blob into
-// on-chip buffers (lane-major, partitioned so the SRHW_LANES lanes read in parallel), streams the
-// input map through a line buffer, and writes the output map back to the arena. Integer semantics
+// on-chip buffers (lane-major, partitioned so the lanes read in parallel), streams the input map
+// through a line buffer in SRHW_BEAT-byte beats, and writes the output map back to the arena in beats. Integer semantics
 // are golden.py's, operation for operation:
 //   rshift_round(v, sh) = (v + 2^(sh-1)) >> sh  (sh >= 1; arithmetic shift; round half up), v for sh = 0
 //   round_div(s, n)     = floor((2s + n) / 2n)
@@ -10,6 +10,7 @@
 
 #ifdef SRHW_COUNT_ITERS
 uint64_t srhw_iters = 0;
+uint64_t srhw_stage[SRHW_N_STAGES];
 uint64_t srhw_layer_iters[SRHW_COUNT_LAYERS];
 #endif
 
@@ -47,7 +48,7 @@ struct Fmap {
 
 static inline Fmap fmap(const int32_t *d, int off, int c, int t, int H, int W, int f) {
     Fmap m;
-    m.base = uint64_t(uint32_t(d[off])) * uint64_t(H) * uint64_t(W);
+    m.base = uint64_t(uint32_t(d[off])) * srhw_unit(H, W);
     m.c = d[c];
     m.t = d[t];
     m.h = H * f;
@@ -105,55 +106,96 @@ static inline T tern_term(tern_t w, T x) {
     return pos - neg;
 }
 
+// codes of map type t per SRHW_BEAT-byte beat
+static inline int per_beat(int t) { return t == T_S16 ? SRHW_BEAT / 2 : SRHW_BEAT; }
+
+// the stage a load counts in: a pixel's dataflow stage, or (-1) a sequential loop of its own
+static inline void tick(int stage) {
+#ifdef SRHW_COUNT_ITERS
+    if (stage < 0)
+        SRHW_COUNT();
+    else
+        SRHW_STAGE(stage);
+#endif
+}
+
 // ----------------------------------------------------------------------------------------------
 // On-chip buffers (BRAM), shared by all layers: sized by srhw_config.h for the program
 // ----------------------------------------------------------------------------------------------
 
-// Line buffer: KH input rows (a circular buffer), KW/2 zero columns either side, channels innermost,
-// in SRHW_LB_BITS (the program's widest conv input code, not the 16 bits of a DDR map) and banked SIMD
-// ways over the channels so a window gathers SIMD channels per cycle.
-static lb_t line_buf[SRHW_MAX_K][SRHW_MAX_W + SRHW_MAX_K - 1][SRHW_MAX_CIN];
-static lb_t window[SRHW_MAX_TAPS];  // one pixel's k*k*c_in/g taps, zero-padded to the SIMD/TSIMD width
-static hid_t hidden[SRHW_MAX_HID];  // sum-product hidden vector h = accb * a of one group, zero-padded to TSIMD
+// Line buffer: a ring over the input map's pixels in raster order, (KH-1) rows + KW+1 pixels deep -- what the
+// window of one output pixel spans, plus the pixel the load stage writes ahead -- channels innermost, in
+// SRHW_LB_BITS (the program's widest conv input code, not the 16 bits of a DDR map), reshaped so one word holds
+// the SRHW_GATHER channels the gather reads per cycle. 'same' padding is the gather's: taps outside the map read
+// as zero, so no pad columns are stored.
+#define SRHW_LB_PIXELS ((SRHW_MAX_K - 1) * SRHW_MAX_W + SRHW_MAX_K + 1)
+static lb_t line_buf[SRHW_LB_PIXELS][SRHW_MAX_CIN];
+static inline int lb_ring(int kh, int kw, int w) { return (kh - 1) * w + 2 * (kw / 2) + 2; }
+static lb_t window[SRHW_MAX_TAPS];  // one pixel's k*k*c_in/g taps, zero-padded to SIMD / TSIMD (ping-pong)
+static hid_t hidden[SRHW_MAX_HID];  // sum-product hidden vector h = accb * a of one group, zero-padded (ping-pong)
+static act_t out_buf[SRHW_MAX_COUT];  // one pixel's output codes, before the store (ping-pong)
 
-// Weights of the running layer, lane-major: lane l holds output channels l, l + LANES, ... of each group;
-// reshaped so one word holds the SIMD (TSIMD) weights a lane reads per cycle
+// the running conv's weights, lane-major: lane l holds output channels l, l + LANES, ... of each group,
+// reshaped so one word holds the SIMD weights a lane reads per cycle
 static w8_t w8_buf[SRHW_LANES][SRHW_W8_PER_LANE];
-static tern_t wb_buf[SRHW_LANES][SRHW_T2B_PER_LANE];
-static tern_t wc_buf[SRHW_LANES][SRHW_T2C_PER_LANE];
 static acc_t bias_buf[SRHW_LANES][SRHW_MAX_ROWS];
-static ap_int<32> mult_buf[SRHW_LANES][SRHW_MAX_ROWS];  // conv M / sp_conv a_j
+static mult_t mult_buf[SRHW_LANES][SRHW_MAX_ROWS];
 static ap_uint<6> shift_buf[SRHW_LANES][SRHW_MAX_ROWS];
+#if SRHW_B_LANES > 0
+// the running sum-product conv's ternary W_b (lane = hidden channel) with its scales, W_c (lane = output) with
+// its bias
+static tern_t wb_buf[SRHW_B_LANES][SRHW_T2B_PER_LANE];
+static scale_t a_buf[SRHW_B_LANES][SRHW_B_ROWS];
+static tern_t wc_buf[SRHW_C_LANES][SRHW_T2C_PER_LANE];
+static acc_t cbias_buf[SRHW_C_LANES][SRHW_C_ROWS];
+#endif
 
-// Load (k-1)/2-padded input row `yy` (zeros outside the map) into slot `slot` of the line buffer.
-static void load_row(const uint8_t *arena, const Fmap &in, int slot, int yy, int pw) {
-    const bool inside = yy >= 0 && yy < in.h;
-row_cols:
-    for (int x = 0; x < in.w + 2 * pw; x++) {
-    row_chans:
-        for (int ch = 0; ch < in.c; ch++) {
+// Load input pixels [x0, x1) of row yy into the line buffer, one beat (per_beat codes) per cycle. Rows outside
+// the map are not loaded (the gather reads them as zero).
+static void load_pixels(const uint8_t *arena, const Fmap &in, int ring, int yy, int x0, int x1, int stage) {
+    if (yy < 0 || yy >= in.h) return;
+    const int e = per_beat(in.t);
+load_px:
+    for (int x = x0; x < x1 && x < in.w; x++) {
+        for (int c0 = 0; c0 < in.c; c0 += e) {
 #pragma HLS PIPELINE II = 1
-            SRHW_COUNT();
-            const int xx = x - pw;
-            line_buf[slot][x][ch] = lb_t((inside && xx >= 0 && xx < in.w) ? fm_load(arena, in, hwc(in, yy, xx, ch)) : act_t(0));
+            tick(stage);
+            for (int s = 0; s < SRHW_BEAT; s++) {
+#pragma HLS UNROLL
+                if (s < e && c0 + s < in.c)
+                    line_buf[(uint64_t(yy) * in.w + x) % ring][c0 + s] = lb_t(fm_load(arena, in, hwc(in, yy, x, c0 + s)));
+            }
         }
     }
 }
 
+// The line buffer's share of output pixel (y, x): input pixel (y + ph, x + pw) (at x = 0: columns 0..pw), i.e.
+// exactly what the window of (y, x) needs and earlier pixels did not load. Rows 0..ph-1 come before the first pixel.
+static void load_for_pixel(const uint8_t *arena, const Fmap &in, int ring, int kh, int kw, int y, int x) {
+    const int ph = kh / 2, pw = kw / 2;
+    if (x == 0)
+        load_pixels(arena, in, ring, y + ph, 0, pw + 1, S_LOAD);
+    else
+        load_pixels(arena, in, ring, y + ph, x + pw, x + pw + 1, S_LOAD);
+}
+
 // Gather the k x k x (c_in/g) window of group `gi` at output (y, x) into `window` (order ky, kx, ci),
-// SIMD channels per cycle. Taps [k*k*c_in/g, taps_p) stay zero from clear_window.
-static void gather_window(int y, int x, int kh, int kw, int gi, int cig) {
+// GATHER channels per cycle; taps outside the map are zero. Taps [k*k*c_in/g, taps_p) stay zero from clear_window.
+static void gather_window(const Fmap &in, int ring, int y, int x, int kh, int kw, int gi, int cig) {
     int t = 0;
 gather:
     for (int ky = 0; ky < kh; ky++) {
-        const int slot = (y + ky) % kh;
+        const int yy = y + ky - kh / 2;
         for (int kx = 0; kx < kw; kx++) {
-            for (int c0 = 0; c0 < cig; c0 += SRHW_SIMD) {
+            const int xx = x + kx - kw / 2;
+            const bool inside = yy >= 0 && yy < in.h && xx >= 0 && xx < in.w;
+            const int slot = inside ? int((uint64_t(yy) * in.w + xx) % ring) : 0;
+            for (int c0 = 0; c0 < cig; c0 += SRHW_GATHER) {
 #pragma HLS PIPELINE II = 1
-                SRHW_COUNT();
-                for (int s = 0; s < SRHW_SIMD; s++) {
+                SRHW_STAGE(S_GATHER);
+                for (int s = 0; s < SRHW_GATHER; s++) {
 #pragma HLS UNROLL
-                    if (c0 + s < cig) window[t + c0 + s] = line_buf[slot][x + kx][gi * cig + c0 + s];
+                    if (c0 + s < cig) window[t + c0 + s] = inside ? line_buf[slot][gi * cig + c0 + s] : lb_t(0);
                 }
             }
             t += cig;
@@ -171,18 +213,55 @@ pad_w:
     }
 }
 
+// The store stage: one pixel's output codes from out_buf to the arena, one beat per cycle (write port).
+static void store_pixel(uint8_t *arena_wr, const Fmap &out, int y, int x) {
+    const int e = per_beat(out.t);
+store:
+    for (int o0 = 0; o0 < out.c; o0 += e) {
+#pragma HLS PIPELINE II = 1
+        SRHW_STAGE(S_STORE);
+        for (int s = 0; s < SRHW_BEAT; s++) {
+#pragma HLS UNROLL
+            if (s < e && o0 + s < out.c) fm_store(arena_wr, out, hwc(out, y, x, o0 + s), out_buf[o0 + s]);
+        }
+    }
+}
+
+// Two int8 products of one code x in one DSP48E1: the pre-adder packs wl + wh * 2^16 into the 25-bit port, the
+// 25 x 18 multiply gives x*wl in the low 16 bits and x*wh above them. Exact for |x*w| < 2^15, i.e. 8-bit codes
+// (uint8 or int8) and int8 weights; 16-bit maps take the unpacked path.
+static inline void mul_pair(lb_t x, w8_t wl, w8_t wh, acc_t &pl, acc_t &ph) {
+#pragma HLS INLINE
+#ifndef SRHW_NATIVE_TYPES
+    const ap_int<25> pk = ap_int<25>(wl) + (ap_int<25>(wh) << 16);
+    const ap_int<43> p = pk * ap_int<18>(x);
+    const ap_int<16> lo = ap_int<16>(p);  // the low 16 bits, two's complement
+    pl = lo;
+    ph = acc_t((p - lo) >> 16);
+#else
+    const int64_t p = (int64_t(wl) + int64_t(wh) * 65536) * int64_t(x);
+    const int64_t lo = int16_t(uint16_t(p & 0xffff));
+    pl = lo;
+    ph = (p - lo) >> 16;
+#endif
+}
+
 // ----------------------------------------------------------------------------------------------
 // conv: acc = sum W*x + B (zero padding); y = clamp(rshift_round(acc * M[c], SH[c]), LO, HI)
 // ----------------------------------------------------------------------------------------------
-static int conv_layer(const int32_t *d, const int32_t *wts, uint8_t *arena, int H, int W) {
+static int conv_layer(const int32_t *d, const int32_t *wts, const uint8_t *arena, uint8_t *arena_wr, int H, int W) {
     const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
     const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
-    const int g = d[D_GROUPS], kh = d[D_KH], kw = d[D_KW], ph = kh / 2, pw = kw / 2;
+    const int g = d[D_GROUPS], kh = d[D_KH], kw = d[D_KW];
     const int cig = in.c / g, cog = out.c / g;
     const int taps = kh * kw * cig, taps_p = round_up(taps, SRHW_SIMD);
     const int tiles = ceil_div(cog, SRHW_LANES), rows = g * tiles;
-    if (in.w + 2 * pw > SRHW_MAX_W + SRHW_MAX_K - 1 || kh > SRHW_MAX_K) return ST_TOO_WIDE;
-    if (in.c > SRHW_MAX_CIN || taps_p > SRHW_MAX_TAPS || rows > SRHW_MAX_ROWS) return ST_TOO_MANY_CHANNELS;
+    // two products per DSP need 8-bit codes; a 16-bit map runs the array twice, one lane of each pair at a time
+    const int passes = (SRHW_PACK && in.t == T_S16) ? 2 : 1;
+    const int ring = lb_ring(kh, kw, in.w);
+    if (in.w > SRHW_MAX_W || kh > SRHW_MAX_K || kw > SRHW_MAX_K || ring > SRHW_LB_PIXELS) return ST_TOO_WIDE;
+    if (in.c > SRHW_MAX_CIN || out.c > SRHW_MAX_COUT || taps_p > SRHW_MAX_TAPS || rows > SRHW_MAX_ROWS)
+        return ST_TOO_MANY_CHANNELS;
     if (rows * taps_p > SRHW_W8_PER_LANE) return ST_TOO_MANY_WEIGHTS;
 
     // 1. the layer's weights and per-channel requantization into the lane buffers
@@ -203,48 +282,74 @@ load_w:
         }
     }
 
-    // 2. stream the map through the line buffer; LANES output channels x SIMD taps per cycle
+    // 2. per pixel, a dataflow: load | gather | MAC (LANES x SIMD per cycle) + requant | store
     clear_window(taps, taps_p);
-    for (int r = 0; r < kh - 1; r++) load_row(arena, in, r % kh, r - ph, pw);
+    for (int r = 0; r < kh / 2; r++) load_pixels(arena, in, ring, r, 0, in.w, -1);
 rows_y:
     for (int y = 0; y < in.h; y++) {
-        load_row(arena, in, (y + kh - 1) % kh, y + kh - 1 - ph, pw);
     cols_x:
         for (int x = 0; x < in.w; x++) {
+            load_for_pixel(arena, in, ring, kh, kw, y, x);
         groups:
             for (int gi = 0; gi < g; gi++) {
-                gather_window(y, x, kh, kw, gi, cig);
+                gather_window(in, ring, y, x, kh, kw, gi, cig);
             tiles_o:
                 for (int tt = 0; tt < tiles; tt++) {
                     const int row = gi * tiles + tt;
                     acc_t acc[SRHW_LANES];
 #pragma HLS ARRAY_PARTITION variable = acc complete
                     for (int l = 0; l < SRHW_LANES; l++) acc[l] = bias_buf[l][row];
-                mac:
-                    for (int t0 = 0; t0 < taps_p; t0 += SRHW_SIMD) {
+                    for (int pass = 0; pass < passes; pass++) {
+                    mac:
+                        for (int t0 = 0; t0 < taps_p; t0 += SRHW_SIMD) {
 #pragma HLS PIPELINE II = 1
-                        SRHW_COUNT();
-                        for (int l = 0; l < SRHW_LANES; l++) {
+                            SRHW_STAGE(S_MAC);
+#if SRHW_PACK
+                            for (int l = 0; l < SRHW_LANES; l += 2) {
 #pragma HLS UNROLL
-                            for (int s = 0; s < SRHW_SIMD; s++) {
+                                acc_t sl = 0, sh = 0;  // each lane's SIMD products meet in a LUT adder tree
+                                for (int s = 0; s < SRHW_SIMD; s++) {
 #pragma HLS UNROLL
-                                acc[l] += w8_buf[l][row * taps_p + t0 + s] * window[t0 + s];
+                                    const w8_t wl = w8_buf[l][row * taps_p + t0 + s];
+                                    const w8_t wh = l + 1 < SRHW_LANES ? w8_buf[l + 1][row * taps_p + t0 + s] : w8_t(0);
+                                    if (passes == 1) {
+                                        acc_t pl, ph;
+                                        mul_pair(window[t0 + s], wl, wh, pl, ph);
+                                        sl += pl;
+                                        sh += ph;
+                                    } else if (pass == 0) {
+                                        sl += acc_t(wl) * acc_t(window[t0 + s]);
+                                    } else {
+                                        sh += acc_t(wh) * acc_t(window[t0 + s]);
+                                    }
+                                }
+                                acc[l] += sl;
+                                if (l + 1 < SRHW_LANES) acc[l + 1] += sh;
                             }
+#else
+                            for (int l = 0; l < SRHW_LANES; l++) {
+#pragma HLS UNROLL
+                                for (int s = 0; s < SRHW_SIMD; s++) {
+#pragma HLS UNROLL
+                                    acc[l] += acc_t(w8_buf[l][row * taps_p + t0 + s]) * acc_t(window[t0 + s]);
+                                }
+                            }
+#endif
                         }
                     }
                 requant:
                     for (int l = 0; l < SRHW_LANES; l++) {
 #pragma HLS UNROLL
                         const int o = tt * SRHW_LANES + l;
-                        if (o < cog) {  // one m_axi write per output code
-                            SRHW_COUNT();
+                        if (o < cog) {
                             const wide_t prod = wide_t(acc[l]) * wide_t(mult_buf[l][row]);
-                            fm_store(arena, out, hwc(out, y, x, gi * cog + o),
-                                     clamp(rshift_round(prod, shift_buf[l][row]), d[D_LO], d[D_HI]));
+                            out_buf[gi * cog + o] = clamp(rshift_round(prod, shift_buf[l][row]), d[D_LO], d[D_HI]);
                         }
                     }
                 }
             }
+            store_pixel(arena_wr, out, y, x);
+            SRHW_PIXEL_DONE();
         }
     }
     return ST_OK;
@@ -254,17 +359,19 @@ rows_y:
 // sp_conv (StrassenNets): accb = ternary W_b * x (k x k, zero padding); h = accb * a_j (the r multiplies);
 // acc = ternary W_c * h + B; y = clamp(rshift_round(acc, SH), LO, HI)
 // ----------------------------------------------------------------------------------------------
-static int sp_conv_layer(const int32_t *d, const int32_t *wts, uint8_t *arena, int H, int W) {
+#if SRHW_B_LANES > 0
+static int sp_conv_layer(const int32_t *d, const int32_t *wts, const uint8_t *arena, uint8_t *arena_wr, int H, int W) {
     const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
     const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
-    const int g = d[D_GROUPS], k = d[D_KH], p = k / 2, r = d[D_HID];
+    const int g = d[D_GROUPS], k = d[D_KH], r = d[D_HID];
     const int cig = in.c / g, rg = r / g, cog = out.c / g;
-    const int taps = k * k * cig, taps_p = round_up(taps, SRHW_TSIMD), rg_p = round_up(rg, SRHW_TSIMD);
-    const int tiles_b = ceil_div(rg, SRHW_LANES), tiles_c = ceil_div(cog, SRHW_LANES);
+    const int taps = k * k * cig, taps_p = round_up(taps, SRHW_TSIMD), rg_p = round_up(rg, SRHW_C_TSIMD);
+    const int tiles_b = ceil_div(rg, SRHW_B_LANES), tiles_c = ceil_div(cog, SRHW_C_LANES);
     const int rows_b = g * tiles_b, rows_c = g * tiles_c;
-    if (in.w + 2 * p > SRHW_MAX_W + SRHW_MAX_K - 1 || k > SRHW_MAX_K) return ST_TOO_WIDE;
-    if (in.c > SRHW_MAX_CIN || taps_p > SRHW_MAX_TAPS || rg_p > SRHW_MAX_HID || rows_b > SRHW_MAX_ROWS ||
-        rows_c > SRHW_MAX_ROWS)
+    const int ring = lb_ring(k, k, in.w);
+    if (in.w > SRHW_MAX_W || k > SRHW_MAX_K || ring > SRHW_LB_PIXELS) return ST_TOO_WIDE;
+    if (in.c > SRHW_MAX_CIN || out.c > SRHW_MAX_COUT || taps_p > SRHW_MAX_TAPS || rg_p > SRHW_MAX_HID ||
+        rows_b > SRHW_B_ROWS || rows_c > SRHW_C_ROWS)
         return ST_TOO_MANY_CHANNELS;
     if (rows_b * taps_p > SRHW_T2B_PER_LANE || rows_c * rg_p > SRHW_T2C_PER_LANE) return ST_TOO_MANY_WEIGHTS;
 
@@ -272,10 +379,10 @@ static int sp_conv_layer(const int32_t *d, const int32_t *wts, uint8_t *arena, i
 load_wb:
     for (int row = 0; row < rows_b; row++) {
         const int gi = row / tiles_b, tt = row % tiles_b;
-        for (int l = 0; l < SRHW_LANES; l++) {
-            const int j = tt * SRHW_LANES + l, hj = gi * rg + j;
+        for (int l = 0; l < SRHW_B_LANES; l++) {
+            const int j = tt * SRHW_B_LANES + l, hj = gi * rg + j;
             const bool on = j < rg;
-            mult_buf[l][row] = on ? blob_i32(wts, d[D_A], hj) : 0;
+            a_buf[l][row] = on ? blob_i32(wts, d[D_A], hj) : 0;
             for (int t = 0; t < taps_p; t++) {
 #pragma HLS PIPELINE II = 1
                 SRHW_COUNT();
@@ -286,10 +393,10 @@ load_wb:
 load_wc:
     for (int row = 0; row < rows_c; row++) {
         const int gi = row / tiles_c, tt = row % tiles_c;
-        for (int l = 0; l < SRHW_LANES; l++) {
-            const int o = tt * SRHW_LANES + l, oc = gi * cog + o;
+        for (int l = 0; l < SRHW_C_LANES; l++) {
+            const int o = tt * SRHW_C_LANES + l, oc = gi * cog + o;
             const bool on = o < cog;
-            bias_buf[l][row] = on ? blob_i32(wts, d[D_B], oc) : 0;
+            cbias_buf[l][row] = on ? blob_i32(wts, d[D_B], oc) : 0;
             for (int j = 0; j < rg_p; j++) {
 #pragma HLS PIPELINE II = 1
                 SRHW_COUNT();
@@ -298,7 +405,7 @@ load_wc:
         }
     }
 
-    // 2. per pixel and group: W_b lanes -> r multiplies -> hidden vector -> W_c lanes -> shift, clamp
+    // 2. per pixel, a dataflow: load | gather | W_b lanes -> r multiplies | W_c lanes -> shift, clamp | store
     clear_window(taps, taps_p);
 pad_h:  // hidden[rg, rg_p) stays zero for the layer (the scale step writes j < rg only)
     for (int j = rg; j < rg_p; j++) {
@@ -306,26 +413,26 @@ pad_h:  // hidden[rg, rg_p) stays zero for the layer (the scale step writes j < 
         SRHW_COUNT();
         hidden[j] = 0;
     }
-    for (int rr = 0; rr < k - 1; rr++) load_row(arena, in, rr % k, rr - p, p);
+    for (int rr = 0; rr < k / 2; rr++) load_pixels(arena, in, ring, rr, 0, in.w, -1);
 rows_y:
     for (int y = 0; y < in.h; y++) {
-        load_row(arena, in, (y + k - 1) % k, y + k - 1 - p, p);
     cols_x:
         for (int x = 0; x < in.w; x++) {
+            load_for_pixel(arena, in, ring, k, k, y, x);
         groups:
             for (int gi = 0; gi < g; gi++) {
-                gather_window(y, x, k, k, gi, cig);
+                gather_window(in, ring, y, x, k, k, gi, cig);
             tiles_b_:
                 for (int tt = 0; tt < tiles_b; tt++) {
                     const int row = gi * tiles_b + tt;
-                    acc_t accb[SRHW_LANES];
+                    accb_t accb[SRHW_B_LANES];
 #pragma HLS ARRAY_PARTITION variable = accb complete
-                    for (int l = 0; l < SRHW_LANES; l++) accb[l] = 0;
+                    for (int l = 0; l < SRHW_B_LANES; l++) accb[l] = 0;
                 wb_add:
                     for (int t0 = 0; t0 < taps_p; t0 += SRHW_TSIMD) {
 #pragma HLS PIPELINE II = 1
-                        SRHW_COUNT();
-                        for (int l = 0; l < SRHW_LANES; l++) {
+                        SRHW_STAGE(S_MAC);
+                        for (int l = 0; l < SRHW_B_LANES; l++) {
 #pragma HLS UNROLL
                             partb_t part = 0;  // a TSIMD-input adder tree per lane
                             for (int s = 0; s < SRHW_TSIMD; s++) {
@@ -335,78 +442,93 @@ rows_y:
                             accb[l] += part;
                         }
                     }
-                scale:  // the layer's only real multiplies: SRHW_LANES DSP48s
-                    for (int l = 0; l < SRHW_LANES; l++) {
+                scale:  // the layer's only real multiplies: SRHW_B_LANES DSP48s
+                    for (int l = 0; l < SRHW_B_LANES; l++) {
 #pragma HLS UNROLL
-                        const int j = tt * SRHW_LANES + l;
-                        if (j < rg) hidden[j] = hid_t(accb[l] * acc_t(mult_buf[l][row]));
+                        const int j = tt * SRHW_B_LANES + l;
+                        if (j < rg) hidden[j] = hid_t(wide_t(accb[l]) * wide_t(a_buf[l][row]));
                     }
                 }
             tiles_c_:
                 for (int tt = 0; tt < tiles_c; tt++) {
                     const int row = gi * tiles_c + tt;
-                    acc_t acc[SRHW_LANES];
+                    acc_t acc[SRHW_C_LANES];
 #pragma HLS ARRAY_PARTITION variable = acc complete
-                    for (int l = 0; l < SRHW_LANES; l++) acc[l] = bias_buf[l][row];
+                    for (int l = 0; l < SRHW_C_LANES; l++) acc[l] = cbias_buf[l][row];
                 wc_add:
-                    for (int j0 = 0; j0 < rg_p; j0 += SRHW_TSIMD) {
+                    for (int j0 = 0; j0 < rg_p; j0 += SRHW_C_TSIMD) {
 #pragma HLS PIPELINE II = 1
-                        SRHW_COUNT();
-                        for (int l = 0; l < SRHW_LANES; l++) {
+                        SRHW_STAGE(S_WC);
+                        for (int l = 0; l < SRHW_C_LANES; l++) {
 #pragma HLS UNROLL
                             partc_t part = 0;
-                            for (int s = 0; s < SRHW_TSIMD; s++) {
+                            for (int s = 0; s < SRHW_C_TSIMD; s++) {
 #pragma HLS UNROLL
                                 part += tern_term(wc_buf[l][row * rg_p + j0 + s], partc_t(hidden[j0 + s]));
                             }
                             acc[l] += part;
                         }
                     }
-                    for (int l = 0; l < SRHW_LANES; l++) {
+                    for (int l = 0; l < SRHW_C_LANES; l++) {
 #pragma HLS UNROLL
-                        const int o = tt * SRHW_LANES + l;
-                        if (o < cog) {  // one m_axi write per output code
-                            SRHW_COUNT();
-                            fm_store(arena, out, hwc(out, y, x, gi * cog + o),
-                                     clamp(rshift_round(wide_t(acc[l]), d[D_SH]), d[D_LO], d[D_HI]));
-                        }
+                        const int o = tt * SRHW_C_LANES + l;
+                        if (o < cog) out_buf[gi * cog + o] = clamp(rshift_round(wide_t(acc[l]), d[D_SH]), d[D_LO], d[D_HI]);
                     }
                 }
+            }
+            store_pixel(arena_wr, out, y, x);
+            SRHW_PIXEL_DONE();
+        }
+    }
+    return ST_OK;
+}
+#endif
+
+// ----------------------------------------------------------------------------------------------
+// Elementwise passes and data movement: one loop over the map, `e` codes per cycle, where e = the codes of
+// the widest map involved that fill one SRHW_BEAT-byte beat (each port moves at most one beat per cycle)
+// ----------------------------------------------------------------------------------------------
+static inline int per_beat2(int t0, int t1) { return per_beat(t0) < per_beat(t1) ? per_beat(t0) : per_beat(t1); }
+
+// add: y = clamp(rshift_round(a*MA + b*MB, SH), LO, HI)  (both operands at a common scale; b on its own read port)
+static int add_layer(const int32_t *d, const uint8_t *arena, const uint8_t *arena_b, uint8_t *arena_wr, int H, int W) {
+    const Fmap a = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
+    const Fmap b = fmap(d, D_IN1, D_IN1_C, D_IN1_T, H, W, d[D_F]);
+    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
+    const big_t ma = d[D_MA], mb = d[D_MB];
+    const uint64_t n = uint64_t(out.h) * uint64_t(out.w) * uint64_t(out.c);
+    const int e0 = per_beat2(a.t, b.t) < per_beat(out.t) ? per_beat2(a.t, b.t) : per_beat(out.t);
+    const int e = e0 < SRHW_EW ? e0 : SRHW_EW;  // EW codes per cycle: 2 x EW multipliers
+add:
+    for (uint64_t i0 = 0; i0 < n; i0 += e) {
+#pragma HLS PIPELINE II = 1
+        SRHW_COUNT();
+        for (int s = 0; s < SRHW_EW; s++) {
+#pragma HLS UNROLL
+            const uint64_t i = i0 + s;
+            if (s < e && i < n) {
+                const big_t acc = big_t(fm_load(arena, a, i)) * ma + big_t(fm_load(arena_b, b, i)) * mb;
+                fm_store(arena_wr, out, i, clamp(rshift_round(wide_t(acc), d[D_SH]), d[D_LO], d[D_HI]));
             }
         }
     }
     return ST_OK;
 }
 
-// ----------------------------------------------------------------------------------------------
-// add: y = clamp(rshift_round(a*MA + b*MB, SH), LO, HI)  (both operands at a common scale)
-// ----------------------------------------------------------------------------------------------
-static int add_layer(const int32_t *d, uint8_t *arena, int H, int W) {
-    const Fmap a = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
-    const Fmap b = fmap(d, D_IN1, D_IN1_C, D_IN1_T, H, W, d[D_F]);
-    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
-    const acc_t ma = d[D_MA], mb = d[D_MB];
-    const uint64_t n = uint64_t(out.h) * uint64_t(out.w) * uint64_t(out.c);
-add:
-    for (uint64_t i = 0; i < n; i++) {
-#pragma HLS PIPELINE II = 1
-SRHW_COUNT();
-        const acc_t acc = acc_t(fm_load(arena, a, i)) * ma + acc_t(fm_load(arena, b, i)) * mb;
-        fm_store(arena, out, i, clamp(rshift_round(wide_t(acc), d[D_SH]), d[D_LO], d[D_HI]));
-    }
-    return ST_OK;
-}
-
 // act: y = clamp(x, LO, HI)  (ReLU: LO = 0; ReLU6: HI = round(6/s))
-static int act_layer(const int32_t *d, uint8_t *arena, int H, int W) {
+static int act_layer(const int32_t *d, const uint8_t *arena, uint8_t *arena_wr, int H, int W) {
     const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
     const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
     const uint64_t n = uint64_t(out.h) * uint64_t(out.w) * uint64_t(out.c);
+    const int e = per_beat2(in.t, out.t);
 act:
-    for (uint64_t i = 0; i < n; i++) {
+    for (uint64_t i0 = 0; i0 < n; i0 += e) {
 #pragma HLS PIPELINE II = 1
-SRHW_COUNT();
-        fm_store(arena, out, i, clamp(wide_t(fm_load(arena, in, i)), d[D_LO], d[D_HI]));
+        SRHW_COUNT();
+        for (int s = 0; s < SRHW_BEAT; s++) {
+#pragma HLS UNROLL
+            if (s < e && i0 + s < n) fm_store(arena_wr, out, i0 + s, clamp(wide_t(fm_load(arena, in, i0 + s)), d[D_LO], d[D_HI]));
+        }
     }
     return ST_OK;
 }
@@ -416,19 +538,22 @@ SRHW_COUNT();
 //   p = round_div(sum_hw x, H*W); h = clamp(rq(W1 p + B1), HID_LO, HID_HI); z = clamp(rq(W2 h + B2), Z_LO, Z_HI);
 //   a = LUT[z - Z_LO]; y = clamp(rshift_round(x * a * MY, SH), LO, HI)       (rq(v) = rshift_round(v*M, SH))
 // ----------------------------------------------------------------------------------------------
-static acc_t ca_sum[SRHW_MAX_C];
-static acc_t ca_pool[SRHW_MAX_C];
-static acc_t ca_hid[SRHW_MAX_CA_HID];
+static big_t ca_sum[SRHW_MAX_C];
+static big_t ca_pool[SRHW_MAX_C];
+static big_t ca_hid[SRHW_MAX_CA_HID];
 static ap_uint<16> ca_att[SRHW_MAX_C];
 
-static int ca_layer(const int32_t *d, const int32_t *wts, uint8_t *arena, int H, int W) {
+static int ca_layer(const int32_t *d, const int32_t *wts, const uint8_t *arena, const uint8_t *arena_b,
+                    uint8_t *arena_wr, int H, int W) {
     const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
+    const Fmap skip = fmap(d, D_IN1, D_IN1_C, D_IN1_T, H, W, d[D_F]);  // fused: the add's other input
     const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
     const int c = in.c, hid = d[D_HID];
     if (c > SRHW_MAX_C || hid > SRHW_MAX_CA_HID) return ST_TOO_MANY_CHANNELS;
-    const uint64_t pixels = uint64_t(in.h) * uint64_t(in.w);
+    const uint64_t pixels = uint64_t(in.h) * uint64_t(in.w), n = pixels * uint64_t(c);
+    const int e = per_beat2(in.t, out.t);
 
-    // pass 1: global sum per channel (the declared pool_bits bound a 720p LR map)
+    // pass 1: global sum per channel (the declared pool_bits bound a 720p LR map), e codes per cycle
 clear_sum:
     for (int ch = 0; ch < c; ch++) {
 #pragma HLS PIPELINE II = 1
@@ -436,11 +561,12 @@ clear_sum:
         ca_sum[ch] = 0;
     }
 pool:
-    for (uint64_t px = 0; px < pixels; px++) {
-        for (int ch = 0; ch < c; ch++) {
+    for (uint64_t i0 = 0; i0 < n; i0 += e) {
 #pragma HLS PIPELINE II = 1
-SRHW_COUNT();
-            ca_sum[ch] += fm_load(arena, in, px * c + ch);
+        SRHW_COUNT();
+        for (int s = 0; s < SRHW_BEAT; s++) {
+#pragma HLS UNROLL
+            if (s < e && i0 + s < n) ca_sum[(i0 + s) % c] += fm_load(arena, in, i0 + s);
         }
     }
 mean:
@@ -453,10 +579,10 @@ mean:
     // the two 1x1 FCs on the pooled vector (a few hundred MACs per frame), the sigmoid table
 fc1:
     for (int j = 0; j < hid; j++) {
-        acc_t acc = blob_i32(wts, d[D_B1], j);
+        big_t acc = blob_i32(wts, d[D_B1], j);
         for (int ch = 0; ch < c; ch++) {
 #pragma HLS PIPELINE II = 1
-SRHW_COUNT();
+            SRHW_COUNT();
             acc += blob_w8(wts, d[D_W1], j * c + ch) * ca_pool[ch];
         }
         const wide_t prod = wide_t(acc) * wide_t(blob_i32(wts, d[D_M1], j));
@@ -464,10 +590,10 @@ SRHW_COUNT();
     }
 fc2:
     for (int ch = 0; ch < c; ch++) {
-        acc_t acc = blob_i32(wts, d[D_B2], ch);
+        big_t acc = blob_i32(wts, d[D_B2], ch);
         for (int j = 0; j < hid; j++) {
 #pragma HLS PIPELINE II = 1
-SRHW_COUNT();
+            SRHW_COUNT();
             acc += blob_w8(wts, d[D_W2], ch * hid + j) * ca_hid[j];
         }
         const wide_t prod = wide_t(acc) * wide_t(blob_i32(wts, d[D_M2], ch));
@@ -475,123 +601,181 @@ SRHW_COUNT();
         ca_att[ch] = blob_i32(wts, d[D_LUT], int(z) - d[D_Z_LO]);
     }
 
-    // pass 2: rescale every channel by its attention code
+    // pass 2: rescale every channel by its attention code, min(e, EW) codes per cycle (2 x EW multipliers);
+    // fused with the residual add that reads the result: the add in the same pass (the skip on the second port)
+    const int fuse = SRHW_FUSE_CA_ADD ? d[D_FUSE] : 0;
+    const int es = fuse ? per_beat2(in.t, skip.t) : e;
+    const int er = (es < e ? es : e) < SRHW_EW ? (es < e ? es : e) : SRHW_EW;
+    const int ylo = fuse ? d[D_Y_LO] : d[D_LO], yhi = fuse ? d[D_Y_HI] : d[D_HI];
 rescale:
-    for (uint64_t px = 0; px < pixels; px++) {
-        for (int ch = 0; ch < c; ch++) {
+    for (uint64_t i0 = 0; i0 < n; i0 += er) {
 #pragma HLS PIPELINE II = 1
-SRHW_COUNT();
-            const acc_t prod = acc_t(fm_load(arena, in, px * c + ch)) * acc_t(ca_att[ch]);
-            fm_store(arena, out, px * c + ch, clamp(rshift_round(wide_t(prod) * d[D_MY], d[D_SH]), d[D_LO], d[D_HI]));
+        SRHW_COUNT();
+        for (int s = 0; s < SRHW_EW; s++) {
+#pragma HLS UNROLL
+            const uint64_t i = i0 + s;
+            if (s < er && i < n) {
+                const big_t prod = big_t(fm_load(arena, in, i)) * big_t(ca_att[i % c]);
+                const act_t y = clamp(rshift_round(wide_t(prod) * d[D_MY], d[D_SH]), ylo, yhi);
+#if SRHW_FUSE_CA_ADD
+                if (fuse) {
+                    const big_t o = big_t(fm_load(arena_b, skip, i));
+                    const big_t acc = fuse == 1 ? big_t(y) * d[D_MA] + o * d[D_MB] : o * d[D_MA] + big_t(y) * d[D_MB];
+                    fm_store(arena_wr, out, i, clamp(rshift_round(wide_t(acc), d[D_ADD_SH]), d[D_LO], d[D_HI]));
+                } else
+#endif
+                    fm_store(arena_wr, out, i, y);
+            }
         }
     }
     return ST_OK;
 }
 
 // ----------------------------------------------------------------------------------------------
-// Data movement (torch semantics), one pass over the map each
+// Data movement (torch semantics), one pass over the map each, e codes per cycle. The reads are sequential
+// beats; the writes of a remap scatter inside a pixel (pixel shuffle: inside r x r pixels), which a write
+// port with byte enables and a small reorder buffer combines into beats (assumed, see README).
 // ----------------------------------------------------------------------------------------------
 
 // pixel_shuffle(r): out[c][y*r + i][x*r + j] = in[c*r*r + i*r + j][y][x]
-static int pixel_shuffle_layer(const int32_t *d, uint8_t *arena, int H, int W) {
+static int pixel_shuffle_layer(const int32_t *d, const uint8_t *arena, uint8_t *arena_wr, int H, int W) {
     const int r = d[D_HID];
     const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
     const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F] * r);
+    const uint64_t n = uint64_t(in.h) * uint64_t(in.w) * uint64_t(in.c);
+    const int e = per_beat2(in.t, out.t);
 ps:
-    for (int y = 0; y < in.h; y++)
-        for (int x = 0; x < in.w; x++)
-            for (int ch = 0; ch < in.c; ch++) {
+    for (uint64_t i0 = 0; i0 < n; i0 += e) {
 #pragma HLS PIPELINE II = 1
-SRHW_COUNT();
-                const int co = ch / (r * r), i = (ch / r) % r, j = ch % r;
-                fm_store(arena, out, hwc(out, y * r + i, x * r + j, co), fm_load(arena, in, hwc(in, y, x, ch)));
+        SRHW_COUNT();
+        for (int s = 0; s < SRHW_BEAT; s++) {
+#pragma HLS UNROLL
+            const uint64_t i = i0 + s;
+            if (s < e && i < n) {
+                const int ch = int(i % in.c);
+                const uint64_t px = i / in.c;
+                const int y = int(px / in.w), x = int(px % in.w);
+                const int co = ch / (r * r), ii = (ch / r) % r, j = ch % r;
+                fm_store(arena_wr, out, hwc(out, y * r + ii, x * r + j, co), fm_load(arena, in, i));
             }
+        }
+    }
     return ST_OK;
 }
 
 // channel_shuffle(g): out channel k*g + i = in channel i*(C/g) + k
-static int channel_shuffle_layer(const int32_t *d, uint8_t *arena, int H, int W) {
+static int channel_shuffle_layer(const int32_t *d, const uint8_t *arena, uint8_t *arena_wr, int H, int W) {
     const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
     const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
     const int g = d[D_GROUPS], cpg = in.c / g;
-    const uint64_t pixels = uint64_t(in.h) * uint64_t(in.w);
+    const uint64_t n = uint64_t(out.h) * uint64_t(out.w) * uint64_t(out.c);
+    const int e = per_beat2(in.t, out.t);
 cs:
-    for (uint64_t px = 0; px < pixels; px++)
-        for (int oc = 0; oc < out.c; oc++) {
+    for (uint64_t i0 = 0; i0 < n; i0 += e) {
 #pragma HLS PIPELINE II = 1
-SRHW_COUNT();
-            const int ic = (oc % g) * cpg + oc / g;
-            fm_store(arena, out, px * out.c + oc, fm_load(arena, in, px * in.c + ic));
+        SRHW_COUNT();
+        for (int s = 0; s < SRHW_BEAT; s++) {
+#pragma HLS UNROLL
+            const uint64_t i = i0 + s;
+            if (s < e && i < n) {
+                const uint64_t px = i / out.c;
+                const int oc = int(i % out.c), ic = (oc % g) * cpg + oc / g;
+                fm_store(arena_wr, out, i, fm_load(arena, in, px * in.c + ic));
+            }
         }
+    }
     return ST_OK;
 }
 
 // slice: out channel j = in channel CH0 + j (np.array_split's chunk, bounds from the serialiser)
-static int slice_layer(const int32_t *d, uint8_t *arena, int H, int W) {
+static int slice_layer(const int32_t *d, const uint8_t *arena, uint8_t *arena_wr, int H, int W) {
     const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
     const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
-    const uint64_t pixels = uint64_t(in.h) * uint64_t(in.w);
+    const uint64_t n = uint64_t(out.h) * uint64_t(out.w) * uint64_t(out.c);
+    const int e = per_beat2(in.t, out.t);
 slice:
-    for (uint64_t px = 0; px < pixels; px++)
-        for (int j = 0; j < out.c; j++) {
+    for (uint64_t i0 = 0; i0 < n; i0 += e) {
 #pragma HLS PIPELINE II = 1
-SRHW_COUNT();
-            fm_store(arena, out, px * out.c + j, fm_load(arena, in, px * in.c + d[D_CH0] + j));
+        SRHW_COUNT();
+        for (int s = 0; s < SRHW_BEAT; s++) {
+#pragma HLS UNROLL
+            const uint64_t i = i0 + s;
+            if (s < e && i < n) fm_store(arena_wr, out, i, fm_load(arena, in, (i / out.c) * in.c + d[D_CH0] + i % out.c));
         }
+    }
     return ST_OK;
 }
 
 // concat / interleave: this input's channel j goes to output channel CH0 + j*CH_STEP
 // (concat: CH0 = channels before this input, step 1; interleave of n inputs: CH0 = i, step n)
-static int place_channels(const int32_t *d, uint8_t *arena, int H, int W) {
+static int place_channels(const int32_t *d, const uint8_t *arena, uint8_t *arena_wr, int H, int W) {
     const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
     const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
-    const uint64_t pixels = uint64_t(in.h) * uint64_t(in.w);
+    const uint64_t n = uint64_t(in.h) * uint64_t(in.w) * uint64_t(in.c);
+    const int e = per_beat2(in.t, out.t);
 place:
-    for (uint64_t px = 0; px < pixels; px++)
-        for (int j = 0; j < in.c; j++) {
+    for (uint64_t i0 = 0; i0 < n; i0 += e) {
 #pragma HLS PIPELINE II = 1
-SRHW_COUNT();
-            fm_store(arena, out, px * out.c + d[D_CH0] + j * d[D_CH_STEP], fm_load(arena, in, px * in.c + j));
+        SRHW_COUNT();
+        for (int s = 0; s < SRHW_BEAT; s++) {
+#pragma HLS UNROLL
+            const uint64_t i = i0 + s;
+            if (s < e && i < n)
+                fm_store(arena_wr, out, (i / in.c) * out.c + d[D_CH0] + (i % in.c) * d[D_CH_STEP], fm_load(arena, in, i));
         }
+    }
     return ST_OK;
 }
 
-static int concat_layer(const int32_t *d, uint8_t *arena, int H, int W) { return place_channels(d, arena, H, W); }
-static int interleave_layer(const int32_t *d, uint8_t *arena, int H, int W) { return place_channels(d, arena, H, W); }
+static int concat_layer(const int32_t *d, const uint8_t *a, uint8_t *w, int H, int W) { return place_channels(d, a, w, H, W); }
+static int interleave_layer(const int32_t *d, const uint8_t *a, uint8_t *w, int H, int W) { return place_channels(d, a, w, H, W); }
 
 // ----------------------------------------------------------------------------------------------
 // Top: fetch a descriptor, run its op, next. The PS writes program, weights and the input frame to
-// DDR, sets the registers and starts the engine (ap_ctrl_hs over AXI-Lite).
+// DDR, sets the registers and starts the engine (ap_ctrl_hs over AXI-Lite). Program and weights share one
+// read adapter (they are read at different times); the arena is one DDR buffer seen through three m_axi ports: two read (a map; an add's second operand) and one write, each widened to
+// SRHW_BEAT bytes (max_widen_bitwidth: the accesses are sequential and maps start on a beat).
 // ----------------------------------------------------------------------------------------------
-int srhw_engine(const int32_t *prog, int32_t n_layers, const int32_t *wts, uint8_t *arena, int32_t in_h,
-                int32_t in_w) {
-#pragma HLS INTERFACE m_axi port = prog offset = slave bundle = gmem_prog max_read_burst_length = 64
+int srhw_engine(const int32_t *prog, int32_t n_layers, const int32_t *wts, const uint8_t *arena,
+                const uint8_t *arena_b, uint8_t *arena_wr, int32_t in_h, int32_t in_w) {
+#pragma HLS INTERFACE m_axi port = prog offset = slave bundle = gmem_w max_read_burst_length = 64  // shares wts' adapter
 #pragma HLS INTERFACE m_axi port = wts offset = slave bundle = gmem_w max_read_burst_length = 256
-#pragma HLS INTERFACE m_axi port = arena offset = slave bundle = gmem_fm max_read_burst_length = 256 max_write_burst_length = 256
+    SRHW_PRAGMA(HLS INTERFACE m_axi port = arena offset = slave bundle = gmem_rd max_read_burst_length = 256 max_widen_bitwidth = SRHW_BEAT_BITS)
+    SRHW_PRAGMA(HLS INTERFACE m_axi port = arena_b offset = slave bundle = gmem_rd1 max_read_burst_length = 256 max_widen_bitwidth = SRHW_BEAT_BITS)
+    SRHW_PRAGMA(HLS INTERFACE m_axi port = arena_wr offset = slave bundle = gmem_wr max_write_burst_length = 256 max_widen_bitwidth = SRHW_BEAT_BITS)
 #pragma HLS INTERFACE s_axilite port = prog bundle = control
 #pragma HLS INTERFACE s_axilite port = wts bundle = control
 #pragma HLS INTERFACE s_axilite port = arena bundle = control
+#pragma HLS INTERFACE s_axilite port = arena_b bundle = control
+#pragma HLS INTERFACE s_axilite port = arena_wr bundle = control
 #pragma HLS INTERFACE s_axilite port = n_layers bundle = control
 #pragma HLS INTERFACE s_axilite port = in_h bundle = control
 #pragma HLS INTERFACE s_axilite port = in_w bundle = control
 #pragma HLS INTERFACE s_axilite port = return bundle = control
 #pragma HLS ARRAY_PARTITION variable = w8_buf dim = 1 complete
-#pragma HLS ARRAY_PARTITION variable = wb_buf dim = 1 complete
-#pragma HLS ARRAY_PARTITION variable = wc_buf dim = 1 complete
 #pragma HLS ARRAY_PARTITION variable = bias_buf dim = 1 complete
 #pragma HLS ARRAY_PARTITION variable = mult_buf dim = 1 complete
 #pragma HLS ARRAY_PARTITION variable = shift_buf dim = 1 complete
-    // one word per lane and cycle: SIMD int8 weights (8*SIMD bits) or TSIMD ternary codes (2*TSIMD bits)
+    // one word per lane and cycle: SIMD int8 weights (8*SIMD bits) or TSIMD / C_TSIMD ternary codes
     SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = w8_buf dim = 2 cyclic factor = SRHW_SIMD)
+    SRHW_PRAGMA(HLS ARRAY_PARTITION variable = window cyclic factor = SRHW_MAX_PAR)
+    SRHW_PRAGMA(HLS ARRAY_PARTITION variable = out_buf cyclic factor = SRHW_BEAT)
+    SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = line_buf dim = 2 cyclic factor = SRHW_GATHER)
+#if SRHW_B_LANES > 0
+#pragma HLS ARRAY_PARTITION variable = wb_buf dim = 1 complete
+#pragma HLS ARRAY_PARTITION variable = wc_buf dim = 1 complete
+#pragma HLS ARRAY_PARTITION variable = a_buf dim = 1 complete
+#pragma HLS ARRAY_PARTITION variable = cbias_buf dim = 1 complete
     SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = wb_buf dim = 2 cyclic factor = SRHW_TSIMD)
-    SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = wc_buf dim = 2 cyclic factor = SRHW_TSIMD)
-    SRHW_PRAGMA(HLS ARRAY_PARTITION variable = window cyclic factor = SRHW_TSIMD)
-    SRHW_PRAGMA(HLS ARRAY_PARTITION variable = hidden cyclic factor = SRHW_TSIMD)
-    SRHW_PRAGMA(HLS ARRAY_PARTITION variable = line_buf dim = 3 cyclic factor = SRHW_SIMD)
+    SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = wc_buf dim = 2 cyclic factor = SRHW_C_TSIMD)
+    SRHW_PRAGMA(HLS ARRAY_PARTITION variable = hidden cyclic factor = SRHW_C_TSIMD)
+#pragma HLS BIND_STORAGE variable = a_buf type = ram_1p impl = lutram
+#pragma HLS BIND_STORAGE variable = cbias_buf type = ram_1p impl = lutram
+#pragma HLS BIND_STORAGE variable = hidden type = ram_2p impl = lutram
+#endif
 #pragma HLS BIND_STORAGE variable = line_buf type = ram_2p impl = bram
 #pragma HLS BIND_STORAGE variable = window type = ram_2p impl = lutram
-#pragma HLS BIND_STORAGE variable = hidden type = ram_2p impl = lutram
+#pragma HLS BIND_STORAGE variable = out_buf type = ram_2p impl = lutram
 #pragma HLS BIND_STORAGE variable = bias_buf type = ram_1p impl = lutram
 #pragma HLS BIND_STORAGE variable = mult_buf type = ram_1p impl = lutram
 #pragma HLS BIND_STORAGE variable = shift_buf type = ram_1p impl = lutram
@@ -602,7 +786,7 @@ layers:
     fetch:
         for (int k = 0; k < SRHW_DESC_WORDS; k++) {
 #pragma HLS PIPELINE II = 1
-SRHW_COUNT();
+            SRHW_COUNT();
             d[k] = prog[i * SRHW_DESC_WORDS + k];
         }
 #ifdef SRHW_COUNT_ITERS
@@ -610,17 +794,19 @@ SRHW_COUNT();
 #endif
         int st;
         switch (d[D_OP]) {
-            case OP_CONV: st = conv_layer(d, wts, arena, in_h, in_w); break;
-            case OP_SP_CONV: st = sp_conv_layer(d, wts, arena, in_h, in_w); break;
-            case OP_ADD: st = add_layer(d, arena, in_h, in_w); break;
-            case OP_ACT: st = act_layer(d, arena, in_h, in_w); break;
-            case OP_CA: st = ca_layer(d, wts, arena, in_h, in_w); break;
-            case OP_PIXEL_SHUFFLE: st = pixel_shuffle_layer(d, arena, in_h, in_w); break;
-            case OP_CHANNEL_SHUFFLE: st = channel_shuffle_layer(d, arena, in_h, in_w); break;
-            case OP_SLICE: st = slice_layer(d, arena, in_h, in_w); break;
-            case OP_CONCAT: st = concat_layer(d, arena, in_h, in_w); break;
-            case OP_INTERLEAVE: st = interleave_layer(d, arena, in_h, in_w); break;
-            default: st = ST_BAD_OP;
+            case OP_CONV: st = conv_layer(d, wts, arena, arena_wr, in_h, in_w); break;
+#if SRHW_B_LANES > 0
+            case OP_SP_CONV: st = sp_conv_layer(d, wts, arena, arena_wr, in_h, in_w); break;
+#endif
+            case OP_ADD: st = add_layer(d, arena, arena_b, arena_wr, in_h, in_w); break;
+            case OP_ACT: st = act_layer(d, arena, arena_wr, in_h, in_w); break;
+            case OP_CA: st = ca_layer(d, wts, arena, arena_b, arena_wr, in_h, in_w); break;
+            case OP_PIXEL_SHUFFLE: st = pixel_shuffle_layer(d, arena, arena_wr, in_h, in_w); break;
+            case OP_CHANNEL_SHUFFLE: st = channel_shuffle_layer(d, arena, arena_wr, in_h, in_w); break;
+            case OP_SLICE: st = slice_layer(d, arena, arena_wr, in_h, in_w); break;
+            case OP_CONCAT: st = concat_layer(d, arena, arena_wr, in_h, in_w); break;
+            case OP_INTERLEAVE: st = interleave_layer(d, arena, arena_wr, in_h, in_w); break;
+            default: st = ST_BAD_OP;  // (an sp_conv on an engine built without sum-product lanes, too)
         }
 #ifdef SRHW_COUNT_ITERS
         if (i < SRHW_COUNT_LAYERS) srhw_layer_iters[i] = srhw_iters - before;

@@ -8,7 +8,7 @@
 // model's astype(uint8)) to outputs.bin. srhw.export.engine.run_engine_csim compares it with
 // srhw.quant.golden on every value. Exit status 0 only if every run returned ST_OK.
 // Compiled with -DSRHW_COUNT_ITERS, iters.txt receives one line per descriptor: the pipelined-loop
-// iterations of the last image's run (srhw.export.engine_cost predicts them).
+// iterations of the last image's run (srhw.export.engine.cost predicts them).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,8 +19,10 @@
 // program.bin header (int32 words), written by srhw.export.engine
 enum Header {
     H_MAGIC, H_VERSION, H_DESC_WORDS, H_N_LAYERS, H_ARENA_UNITS,
-    H_IN_OFF, H_IN_C, H_IN_T, H_OUT_OFF, H_OUT_C, H_OUT_T, H_OUT_F, H_WEIGHT_WORDS, H_LANES, H_SIMD, H_TSIMD,
-    H_WORDS = 16
+    H_IN_OFF, H_IN_C, H_IN_T, H_OUT_OFF, H_OUT_C, H_OUT_T, H_OUT_F, H_WEIGHT_WORDS,
+    H_LANES, H_SIMD, H_B_LANES, H_B_TSIMD, H_C_LANES, H_C_TSIMD, H_GATHER, H_BEAT, H_PACK,  // the datapath
+    H_RESERVED0, H_RESERVED1,
+    H_WORDS = 24
 };
 static const int32_t MAGIC = 0x57485253;  // "SRHW"
 
@@ -61,8 +63,10 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "tb_engine: %s is not a program for this engine\n", argv[1]);
         return 2;
     }
-    if (prog[H_LANES] != SRHW_LANES || prog[H_SIMD] != SRHW_SIMD || prog[H_TSIMD] != SRHW_TSIMD) {
-        std::fprintf(stderr, "tb_engine: %s is laid out for another datapath (lanes/simd/tsimd)\n", argv[1]);
+    if (prog[H_LANES] != SRHW_LANES || prog[H_SIMD] != SRHW_SIMD || prog[H_B_LANES] != SRHW_B_LANES ||
+        prog[H_B_TSIMD] != SRHW_TSIMD || prog[H_C_LANES] != SRHW_C_LANES || prog[H_C_TSIMD] != SRHW_C_TSIMD ||
+        prog[H_GATHER] != SRHW_GATHER || prog[H_BEAT] != SRHW_BEAT || prog[H_PACK] != SRHW_PACK) {
+        std::fprintf(stderr, "tb_engine: %s is laid out for another datapath (srhw_config.h)\n", argv[1]);
         return 2;
     }
     if (int64_t(wts.size()) != prog[H_WEIGHT_WORDS] || int64_t(images.size()) != int64_t(n) * h * w * 3 ||
@@ -70,14 +74,14 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "tb_engine: weights or images do not match the program\n");
         return 2;
     }
-    const uint64_t unit = uint64_t(h) * uint64_t(w);
+    const uint64_t unit = srhw_unit(h, w);
     std::vector<uint8_t> arena(uint64_t(prog[H_ARENA_UNITS]) * unit);
     const int f = prog[H_OUT_F], ho = h * f, wo = w * f;
     std::vector<uint8_t> out(size_t(n) * ho * wo * 3);
     for (int i = 0; i < n; i++) {
         std::memset(arena.data(), 0, arena.size());
         std::memcpy(&arena[uint64_t(prog[H_IN_OFF]) * unit], &images[size_t(i) * h * w * 3], size_t(h) * w * 3);
-        const int st = srhw_engine(&prog[H_WORDS], prog[H_N_LAYERS], wts.data(), arena.data(), h, w);
+        const int st = srhw_engine(&prog[H_WORDS], prog[H_N_LAYERS], wts.data(), arena.data(), arena.data(), arena.data(), h, w);
         if (st != ST_OK) {
             std::fprintf(stderr, "tb_engine: image %d: engine status 0x%x (layer %d, code %d)\n", i, st, (st >> 8) - 1,
                          st & 0xff);

@@ -14,7 +14,7 @@ Two architectures are estimated, in this order (hardware.md, "a design that fits
      reuse factors from `SetFolding`; channel attention maps buffered off chip (see `ca_buffer`).
   2. "layer-sequential": the written engine of hls/engine/ runs the golden graph's program, layers one
      after the other, feature maps through DDR: its cycles, DSPs, LUTs and BRAM are the cost model of that
-     code (srhw.export.engine_cost: datapath chosen per part, pipelined-loop iterations at II = 1,
+     code (srhw.export.engine.cost: datapath chosen per part, pipelined-loop iterations at II = 1,
      multipliers, adder trees, declared buffers per partition), not a generic budget.
 The first that fits the part is reported; the other is kept in the report for comparison. A model
 that fits neither even at maximum reuse raises SrhwError.
@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass, field
 from torch import nn
 
 from srhw.core.errors import SrhwError
+from srhw.export.engine import FIELDS, OPS, compile_program, datapath_for_graph, program_bytes, program_cycles, resources
+from srhw.export.engine.cost import bound_resource
 from srhw.hw.bram import BRAM_BITS, bram36
 from srhw.hw.budget import BRAM_BUDGET, DSP_BUDGET, LUT_BUDGET, within
 from srhw.hw.fold import fold
@@ -228,8 +230,6 @@ def estimate_dataflow(layers, cas, part: Part, clock_mhz: float) -> Estimate:
 
 def _table5(d: dict) -> tuple[int, int]:
     """(mults, adds) per output pixel of one engine descriptor in the Table 5 convention (convs only)."""
-    from srhw.export.engine_cost import OPS
-
     cin, cout, g = d["IN0_C"], d["OUT_C"], max(d["GROUPS"], 1)
     if d["OP"] == OPS["conv"]:
         macs = cout * cin // g * d["KH"] * d["KW"]
@@ -242,19 +242,18 @@ def _table5(d: dict) -> tuple[int, int]:
 def estimate_layer_sequential(graph, part: Part, clock_mhz: float, scale: int) -> Estimate:
     """The written engine (hls/engine/, srhw.export.engine) running `graph`'s program at 720p on `part`.
 
-    Datapath: engine_cost.datapath_for the part at the program's widths (what `srhw build` writes to
-    engine/srhw_config.h). Cycles: engine_cost.descriptor_cycles, the iterations of the engine's pipelined
-    loops at II = 1 (a -DSRHW_COUNT_ITERS C-sim counts the same); per layer, time = max(cycles / f, DDR bytes /
-    bandwidth) (the m_axi bursts assumed to overlap the loops), layers one after the other. Resources:
-    engine_cost.resources of the declared buffers (srhw_config.h sizes) and datapath; not summed per layer."""
-    from srhw.export.engine import FIELDS, compile_program, datapath_for_graph, program_bytes, program_cycles
-    from srhw.export.engine_cost import resources
-
+    Datapath: engine.cost.datapath_for_program, sized for this program on the part (what `srhw build` writes to
+    engine/srhw_config.h). Cycles: engine.cost.descriptor_cycles, the iterations of the engine's pipelined
+    loops at II = 1, a conv's pixel costing its slowest dataflow stage (a -DSRHW_COUNT_ITERS C-sim counts the
+    same); per layer, time = max(cycles / f, DDR bytes / bandwidth) (the m_axi bursts assumed to overlap the
+    loops), layers one after the other. Resources: engine.cost.resources of the declared buffers (srhw_config.h
+    sizes) and datapath; not summed per layer. The report names the layer that bounds the frame time (and its
+    stage) and the resource that bounds the datapath (the one it fills most against its budget)."""
     dp = datapath_for_graph(graph, part)
     prog = compile_program(graph, datapath=dp)
     h, w = lr_size(scale)
     cycles, nbytes = program_cycles(prog, h, w), program_bytes(prog, h, w)
-    costs, total_cycles, total_time = [], 0, 0.0
+    costs, total_cycles, total_time, times = [], 0, 0.0, []
     for d, name, c, b in zip(prog.descs, prog.names, cycles, nbytes):
         d = dict(zip(FIELDS, d))
         mults, adds = _table5(d)
@@ -263,22 +262,39 @@ def estimate_layer_sequential(graph, part: Part, clock_mhz: float, scale: int) -
         costs.append(LayerCost(name.split(":")[0], kind, mults, adds, math.ceil(cpp), round(cpp, 3), c["out_pixels"],
                                c["total"], 0, 0, 0, 0))
         total_cycles += c["total"]
-        total_time += max(c["total"] / (clock_mhz * 1e6), b / (part.ddr_gbps * 1e9))
+        t_c, t_m = c["total"] / (clock_mhz * 1e6), b / (part.ddr_gbps * 1e9)
+        times.append((max(t_c, t_m), name, c["bound"] if t_c >= t_m else "DDR transfer"))
+        total_time += max(t_c, t_m)
     res = resources(prog.config, dp, part.family)
+    slow = max(times)
+    bound_layer = {"name": slow[1].split(":")[0], "op": slow[1].split(": ", 1)[1], "stage": slow[2],
+                   "time_s": slow[0], "share_of_frame": slow[0] / total_time}
+    bound_res = bound_resource(res, part)
     totals = {k: res[k] for k in ("lut", "ff", "dsp", "bram")}
     fits = within(totals, part)
     mems = ", ".join(f"{m['name']} {m['bram36']}" for m in res["breakdown"]["memories"] if m["bram36"])
-    notes = [f"the written engine (engine/): {dp.lanes} lanes x {dp.simd} int8 MACs or x {dp.tsimd} ternary terms per cycle "
-             f"(engine_cost.datapath_for {part.name}); {len(prog.descs)} descriptors run one after the other",
+    notes = [f"the written engine (engine/): int8 conv {dp.lanes} lanes x {dp.simd} MACs"
+             f"{' (two per DSP48 on 8-bit maps)' if dp.pack else ''}, W_b {dp.b_lanes} lanes x {dp.tsimd} ternary terms, "
+             f"W_c {dp.c_lanes} lanes x {dp.c_tsimd} terms, gather {dp.gather} channels, {dp.beat}-byte AXI beats per cycle "
+             f"(engine.cost.datapath_for_program, sized for this program on {part.name}); {len(prog.descs)} descriptors "
+             "run one after the other",
+             f"the layer that bounds the frame time: {bound_layer['name']} ({bound_layer['op']}; bound by its "
+             f"{bound_layer['stage']} stage), {100 * bound_layer['share_of_frame']:.1f} % of the frame; the resource that "
+             f"bounds the datapath: {bound_res}",
              "per-layer reuse_factor = ceil(cycles per output pixel), cycles_per_pixel = the engine's cycles per output "
-             "pixel: the iterations of its pipelined loops at II = 1 (assumption; pipeline fill/drain and loop entry "
-             "not counted; one m_axi beat per map element); per-layer resources are the engine's (not summed)",
-             f"DSP = the engine's multipliers at their operand widths; LUT/FF = its adder-tree inputs x width + LUTRAM "
-             f"buffers + control; BRAM36 per declared buffer partition ({mems})",
+             "pixel: the iterations of its pipelined loops at II = 1, a conv pixel's load | gather | MAC or W_b | W_c | "
+             "store stages overlapped (assumption; pipeline fill/drain and loop entry not counted; one beat per m_axi "
+             "port and cycle); per-layer resources are the engine's (not summed)",
+             f"DSP = the engine's multipliers at their declared operand widths; LUT/FF = its balanced adder trees (each "
+             f"2-input adder as wide as its operands' sum) + LUTRAM buffers + control; BRAM36 per declared buffer "
+             f"partition ({mems})",
+             f"clock {clock_mhz:g} MHz assumed: every loop pipelined at II = 1, adder trees and the DSP48s registered "
+             "per level (never synthesised: no timing closure checked)",
              f"feature maps through DDR: each layer reads its input(s) and weights and writes its output, "
              f"{part.ddr_gbps} GB/s practical (assumption); a layer takes max(compute, transfer) time"]
     est = Estimate("layer-sequential", fits, costs, totals, total_cycles, sum(nbytes), 1.0 / total_time, notes)
-    est.engine = {"config": dp.as_dict(), "buffers": asdict(prog.config), "resources": res["breakdown"]}
+    est.engine = {"config": dp.as_dict(), "buffers": asdict(prog.config), "resources": res["breakdown"],
+                  "bound_layer": bound_layer, "bound_resource": bound_res}
     return est
 
 

@@ -265,6 +265,7 @@ def step_engine(graph, cfg: BuildConfig):
     sec = {"dir": "engine", "architecture": "layer-sequential", "config": dp.as_dict(), "lanes": lanes_summary(dp),
            "descriptors": info["descriptors"], "arena_bytes_per_lr_pixel": info["arena_units"],
            "weight_bytes": info["weight_bytes"], "buffers": info["config"],
+           "bound_layer": ls["engine"]["bound_layer"], "bound_resource": ls["engine"]["bound_resource"],
            "vitis_hls": "script.tcl written; no vitis_hls/Vivado on this machine, never synthesised",
            "csim": {"ran": False, "checked": 0, "mismatches": None, "source": "g++ C-simulation of hls/engine"}}
     _say(f"engine: {info['descriptors']} descriptors, {info['weight_bytes']:,} weight bytes -> engine/")
@@ -292,12 +293,13 @@ def _engine_note(rep_arch: str, eng: dict) -> str:
     checked = (f"C-simulated with g++ on this build's images, {cs['mismatches']} mismatches in {cs['checked']} output "
                "values against the golden model" if cs.get("ran") else "not C-simulated in this build (--csim)")
     ln = eng["lanes"]
-    size = (f"datapath {ln['lanes']} lanes x {ln['simd']} int8 MACs or x {ln['tsimd']} ternary terms per cycle, chosen "
-            "for this part and written to engine/srhw_config.h")
+    size = (f"datapath: int8 conv {ln['lanes']} lanes x {ln['simd']} MACs, W_b {ln['b_lanes']} lanes x {ln['tsimd']} "
+            f"ternary terms, W_c {ln['c_lanes']} lanes x {ln['c_tsimd']} terms per cycle, sized for this program on this "
+            "part and written to engine/srhw_config.h")
     if rep_arch == "layer-sequential":
         return ("engine/ is the layer-sequential engine these figures describe (HLS C++ from hls/engine/ with this "
                 f"graph's program; {size}; {checked}); the figures are the cost model OF THAT ENGINE "
-                "(srhw.export.engine_cost: its pipelined-loop cycles at II = 1, its multipliers, adder trees and "
+                "(srhw.export.engine.cost: its pipelined-loop cycles at II = 1, its multipliers, adder trees and "
                 "declared buffers), still analytic: never synthesised; "
                 "hls/ is the hls4ml dataflow pipeline (one block per layer), a bit-exact reference that does NOT fit "
                 "this part (see 'Other architecture')")

@@ -60,10 +60,15 @@ def _engine_summary(eng: dict | None) -> str:
     if not eng:
         return "n/a"
     ln, cs = eng["lanes"], eng["csim"]
-    text = (f"`{eng['dir']}/`: {eng['descriptors']} descriptors; {ln['lanes']} lanes x {ln['simd']} int8 MACs "
-            f"({ln['dsp_macs']} DSP multipliers) or x {ln['tsimd']} ternary add/sub terms per cycle, {ln['dsp_scales']} "
-            f"scale multipliers; {eng['weight_bytes']:,} weight bytes, arena {eng['arena_bytes_per_lr_pixel']} bytes per LR "
-            f"pixel. {eng['vitis_hls']}. ")
+    text = (f"`{eng['dir']}/`: {eng['descriptors']} descriptors; int8 conv {ln['lanes']} lanes x {ln['simd']} MACs "
+            f"({ln['dsp_macs']} DSP48s{', two int8 products each' if ln.get('pack') else ''}), W_b {ln.get('b_lanes', 0)} "
+            f"lanes x {ln['tsimd']} ternary add/sub terms and W_c {ln.get('c_lanes', 0)} lanes x {ln.get('c_tsimd', 0)} per "
+            f"cycle, {ln['dsp_scales']} scale multipliers; {eng['weight_bytes']:,} weight bytes, arena "
+            f"{eng['arena_bytes_per_lr_pixel']} bytes per LR pixel. {eng['vitis_hls']}. ")
+    bl = eng.get("bound_layer")
+    if bl:
+        text += (f"Frame time bound by layer {bl['name']} ({bl['op']}, its {bl['stage']} stage, "
+                 f"{100 * bl['share_of_frame']:.1f} % of the frame); datapath bound by {eng['bound_resource']}. ")
     if cs.get("ran"):
         text += (f"C-sim (g++, {cs['types']}): {cs['checked']} output values checked, {cs['mismatches']} mismatches "
                  f"against the golden model ({cs['input_hw'][0]}x{cs['input_hw'][1]} LR, {cs['images']} images); "

@@ -1,0 +1,3 @@
+from srhw.export.engine.project import main
+
+raise SystemExit(main())
