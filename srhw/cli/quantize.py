@@ -44,9 +44,10 @@ def add_arguments(p):
                            help="iterations of the TFLite-scheme retraining (default: the same as the QAT above)")
         else:
             q.add_argument("--model-args", default="{}", help="JSON overrides for build() without --checkpoint")
-            q.add_argument("--init-bl", default=None,
-                           help="start from a trained full-precision bl checkpoint (each SP conv computes its bl conv "
-                                "exactly); a CPU-budget shortcut instead of the paper's from-scratch fp stage")
+            q.add_argument("--init-bl", "--init-float", dest="init_bl", default=None,
+                           help="start from a trained full-precision bl checkpoint for st_bl, or sesr for st_sesr (each "
+                                "SP conv starts as a ternary expansion of its float conv); a CPU-budget shortcut "
+                                "instead of the paper's from-scratch fp stage")
             for stage, (ep, lr) in STAGE_SCHEDULE.items():  # the paper's schedule, one table
                 ep = None if stage == "fp" else ep
                 q.add_argument(f"--{stage}-epochs", type=EPOCHS, default=ep,

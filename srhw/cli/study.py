@@ -10,8 +10,10 @@ def add_arguments(p):
     from srhw.train.config import TrainConfig
 
     d = TrainConfig()
-    p.add_argument("--table", type=int, required=True, help="paper table: 1, 2, 4 or 5")
-    p.add_argument("--iters", type=int, required=True, help="training iterations of every row (the budget)")
+    p.add_argument("--table", type=int, required=True,
+                   help="paper table: 1, 2, 4 or 5; 3 writes the comparison table from the shipped checkpoints "
+                        "beside the cited rows (srhw/eval/table3.py; trains nothing)")
+    p.add_argument("--iters", type=int, help="training iterations of every row (the budget; not for --table 3)")
     p.add_argument("--out", required=True, help="study folder: run folders + table<N>.md/.json/.png")
     p.add_argument("--data", help="data root with the benchmark sets and the training set "
                                   "(default $SRHW_DATA or <repo>/../shared/data)")

@@ -28,6 +28,9 @@ def add_arguments(p):
     p.add_argument("--patch", type=int, help=f"LR patch size (default {d.patch})")
     p.add_argument("--batch", type=int, help=f"batch size (default {d.batch})")
     p.add_argument("--lr", type=LEARNING_RATE, help=f"initial learning rate (default {d.lr})")
+    p.add_argument("--loss", choices=("l1", "l2"), help=f"training loss (default {d.loss})")
+    p.add_argument("--decay-epochs", type=lambda v: tuple(int(x) for x in v.split(",")),
+                   help="comma-separated epochs (of --epochs, scaled to --iters) at which lr is halved (default 200)")
     p.add_argument("--seed", type=int, help=f"seed (default {d.seed})")
     p.add_argument("--out", help=f"run folder (default {d.out})")
     p.add_argument("--ckpt-every", type=int, help=f"iterations between checkpoints (default {d.ckpt_every})")

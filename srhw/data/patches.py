@@ -20,6 +20,13 @@ from torch.utils.data import Dataset
 
 from srhw.data.folders import to_rgb
 
+
+def y_of(rgb):
+    """uint8 (H, W, 1) MATLAB rgb2ycbcr Y (rounded, as MATLAB's uint8 output) of a uint8 RGB image."""
+    from srhw.eval.metrics import rgb2y
+
+    return rgb2y(rgb).astype(np.uint8)[:, :, None]
+
 ITERS_PER_EPOCH = 1000  # EDSR `--test_every 1000` at batch 16: one "epoch" = 16,000 patches
 
 
@@ -42,11 +49,16 @@ class PatchDataset(Dataset):
         length (int): nominal length (samples per "epoch" by default: ITERS_PER_EPOCH * 16).
     """
 
-    def __init__(self, pairs, scale, patch=48, seed=0, length=ITERS_PER_EPOCH * 16):
+    def __init__(self, pairs, scale, patch=48, seed=0, length=ITERS_PER_EPOCH * 16, channels=3):
         self.scale, self.patch, self.seed, self.length = int(scale), int(patch), int(seed), int(length)
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 (Y) or 3 (RGB), not {channels}")
+        self.channels = channels
         self.pairs = []
         for hr, lr in pairs:
             hr, lr = to_rgb(hr), to_rgb(lr)
+            if channels == 1:  # Y models: MATLAB rgb2ycbcr luma of the LR and HR RGB images, as evaluation feeds them
+                hr, lr = y_of(hr), y_of(lr)
             if hr.shape[:2] != (lr.shape[0] * self.scale, lr.shape[1] * self.scale):
                 raise ValueError(f"HR {hr.shape} is not x{scale} of LR {lr.shape}")
             if min(lr.shape[:2]) >= self.patch:
@@ -57,6 +69,7 @@ class PatchDataset(Dataset):
 
     @classmethod
     def from_folder(cls, folder, patch=48, seed=0, **kw):
+        """`channels=1` gives Y patches (H, W, 1) instead of RGB."""
         """Decode every image of a PairedFolder once (its LR made by imresize where not on disk)."""
         items = list(folder)
         return cls([(it.hr, it.lr_rgb) for it in items], folder.scale, patch=patch, seed=seed, **kw)
@@ -79,7 +92,7 @@ class PatchDataset(Dataset):
     def __getitem__(self, i):
         lr_p, hr_p = self.sample(i)
         to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1))).float()  # noqa: E731
-        return to_t(lr_p), to_t(hr_p)  # (3, p, p), (3, p*s, p*s)
+        return to_t(lr_p), to_t(hr_p)  # (C, p, p), (C, p*s, p*s); C = 3 (RGB) or 1 (Y)
 
 
 def batch_indices(step, batch_size, rank=0, world_size=1):
@@ -89,6 +102,6 @@ def batch_indices(step, batch_size, rank=0, world_size=1):
 
 
 def get_batch(dataset, step, batch_size, rank=0, world_size=1):
-    """Stack the batch of iteration `step`: (LR (B, 3, p, p), HR (B, 3, ps, ps))."""
+    """Stack the batch of iteration `step`: (LR (B, C, p, p), HR (B, C, ps, ps))."""
     lrs, hrs = zip(*(dataset[i] for i in batch_indices(step, batch_size, rank, world_size)))
     return torch.stack(lrs), torch.stack(hrs)

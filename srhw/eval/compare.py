@@ -182,8 +182,16 @@ def run(args) -> int:
     panels = [("HR", "(PSNR/SSIM)", hr_rgb)]
     record = []
     for label, up, path in models:
-        sr = up(item.lr_rgb)
-        p, s = psnr_ssim(sr, item.hr, args.scale)
+        if getattr(up, "channels", 3) == 1:  # a Y network: scored on its Y (as srhw eval), shown with bicubic CbCr
+            from srhw.data.ycbcr import colour_upscaler
+            from srhw.eval.evaluate import y_input
+
+            lr_y, hr_y = y_input(item)
+            p, s = psnr_ssim(up(lr_y), hr_y, args.scale)
+            sr = colour_upscaler(up, args.scale)(item.lr_rgb) if item.hr.ndim == 3 else up(lr_y)
+        else:
+            sr = up(item.lr_rgb)
+            p, s = psnr_ssim(sr, item.hr, args.scale)
         panels.append((label, f"({p:.2f}/{s:.4f})", sr))
         record.append({"label": label, "checkpoint": str(path) if path else None, "psnr": p, "ssim": s})
     x, y, w, h = crop

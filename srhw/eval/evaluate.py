@@ -18,7 +18,7 @@ from tqdm import tqdm
 from srhw.data import default_data_dir, imresize, open_dataset
 from srhw.core.errors import SrhwError
 from srhw.core.io import strict_json, write_text
-from srhw.eval.metrics import psnr_ssim
+from srhw.eval.metrics import psnr_ssim, rgb2y
 from srhw.data import DEFAULT_SETS  # noqa: F401 - the evaluation protocol's default sets
 
 
@@ -32,22 +32,40 @@ def bicubic_upscaler(scale):
 
 
 def network_upscaler(model, scale, tile=0, overlap=16):
-    """Wrap an nn.Module ((B,3,h,w) in [0,255] -> (B,3,hs,ws)) as LR uint8 -> SR uint8 (round, clamp)."""
+    """Wrap an nn.Module ((B,C,h,w) in [0,255] -> (B,C,hs,ws)) as LR uint8 -> SR uint8 (round, clamp).
+
+    RGB models map (h, w, 3) -> (hs, ws, 3); Y-channel models (`model.channels == 1`) map the LR's Y
+    (h, w) -> (hs, ws); the returned function's `channels` says which (see `evaluate_set`).
+    """
     import torch
 
     model.eval()
     device = next(model.parameters(), torch.zeros(0)).device
+    channels = int(getattr(model, "channels", 3))
 
     def run(lr):
-        x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1))).float()[None].to(device)  # (1,3,h,w)
+        a = lr[:, :, None] if lr.ndim == 2 else lr
+        if a.shape[2] != channels:
+            raise SrhwError(f"the model takes {channels}-channel input, got {a.shape[2]} channel(s)")
+        x = torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1))).float()[None].to(device)  # (1,C,h,w)
         with torch.no_grad():
             y = forward_tiled(model, x, scale, tile, overlap) if tile else model(x)
         y = y.cpu()
         if y.shape[-2:] != (x.shape[-2] * scale, x.shape[-1] * scale):
             raise SrhwError(f"model output {tuple(y.shape)} is not x{scale} of its input {tuple(x.shape)}")
-        return y[0].round().clamp(0, 255).byte().permute(1, 2, 0).numpy()  # (h*s, w*s, 3)
+        out = y[0].round().clamp(0, 255).byte().permute(1, 2, 0).numpy()  # (h*s, w*s, C)
+        return out[:, :, 0] if channels == 1 else out
 
+    run.channels = channels
     return run
+
+
+def y_input(item):
+    """(LR Y, HR Y) of a benchmark image for a Y-channel model: MATLAB rgb2ycbcr Y (uint8, as MATLAB
+    returns it), or the grey values themselves for a grey image (the MATLAB scripts skip rgb2ycbcr there)."""
+    if item.hr.ndim == 2:
+        return item.lr_rgb[:, :, 0], item.hr
+    return rgb2y(item.lr_rgb).astype(np.uint8), rgb2y(item.hr).astype(np.uint8)
 
 
 def forward_tiled(model, x, scale, tile, overlap):
@@ -125,8 +143,11 @@ def evaluate_set(upscaler, folder, progress=True):
     sources = set()
     for item in tqdm(folder, total=len(folder), desc=folder.name, unit="img", leave=False,
                      disable=None if progress else True):
-        sr = upscaler(item.lr_rgb)
-        p, s = psnr_ssim(sr, item.hr, folder.scale)
+        if getattr(upscaler, "channels", 3) == 1:  # a Y model is scored on its own Y output (2-D: compared as is)
+            lr_y, hr_y = y_input(item)
+            p, s = psnr_ssim(upscaler(lr_y), hr_y, folder.scale)
+        else:
+            p, s = psnr_ssim(upscaler(item.lr_rgb), item.hr, folder.scale)
         per_image.append({"name": item.name, "psnr": p, "ssim": s, "lr_source": item.lr_source})
         sources.add(item.lr_source)
     return {

@@ -223,6 +223,14 @@ def run(args) -> int:
     from srhw.train.config import TrainConfig
     from srhw.train.loop import resolve_device
 
+    if args.table == 3:
+        from srhw.eval.table3 import run_table3
+
+        doc = run_table3(args.out)
+        print(f"srhw study: Table 3, {len(doc['rows'])} rows -> {args.out}/table3.md, table3.json, table3.png")
+        return 0
+    if args.iters is None:
+        raise SrhwError("--iters is required (the training budget of every row)")
     # --- check everything before anything is trained or written
     if args.threads:
         import torch

@@ -55,19 +55,29 @@ def checked_graph(path):
 
 
 def golden_upscaler(path, scale, engine: str = "numpy"):
+    """Y-channel graphs (meta channels 1) map LR Y (h, w) -> SR Y (hs, ws); the function's `channels` says so."""
     graph = checked_graph(path)
     _check_scale(graph, scale)
     if engine == "numpy":
         from srhw.quant.golden import Golden
 
-        golden = Golden(graph, check=True)
-        return lambda lr: golden(np.ascontiguousarray(lr, dtype=np.uint8))
-    if engine == "torch":
+        run = Golden(graph, check=True)
+    elif engine == "torch":
         from srhw.quant.torch_exec import TorchGolden
 
         run = TorchGolden(graph)
-        return lambda lr: run(np.ascontiguousarray(lr, dtype=np.uint8))
-    raise SrhwError(f"unknown engine {engine!r}: numpy or torch")
+    else:
+        raise SrhwError(f"unknown engine {engine!r}: numpy or torch")
+    channels = int(graph.meta.get("channels") or 3)
+
+    def upscale(lr):
+        lr = np.ascontiguousarray(lr, dtype=np.uint8)
+        if channels == 1:
+            return run(lr[:, :, None] if lr.ndim == 2 else lr)[:, :, 0]
+        return run(lr)
+
+    upscale.channels = channels
+    return upscale
 
 
 def tflite_upscaler(path, scale):

@@ -8,7 +8,7 @@ conv's quant_state and frozen codes are persistent buffers, so a frozen ternary 
 
 from pathlib import Path
 
-from srhw.core.checkpoint import check_state_dict, load_checkpoint
+from srhw.core.checkpoint import check_channels, check_state_dict, load_checkpoint
 from srhw.core.errors import SrhwError
 
 
@@ -17,6 +17,8 @@ def checkpoint_spec(path, meta: dict, spec: str | None = None, scale: int | None
     from srhw.models.zoo import canonical
 
     got, got_scale = meta.get("spec"), meta.get("scale")
+    if spec and spec != "bicubic":
+        check_channels(meta, spec, path)  # RGB vs Y first: the clearest line for that mistake
     if spec and got and canonical(spec) != canonical(got):
         want, have = canonical(spec), canonical(got)
         why = " (its r does not match --r)" if have.split("(")[0] == want.split("(")[0] == "st_bl" else ""

@@ -3,8 +3,8 @@
 Nothing here runs the real compute: shapes come from a forward pass on meta tensors.
 
 * params: every parameter tensor, the fixed MeanShift convs included (12 params each).
-* Mult-Adds: for each conv that runs, output elements x (c_in/groups) x k_h x k_w, recursions counted
-  each time (torch's FlopCounterMode, which reports 2 FLOPs per MAC). Biases, activations, residual
+* Mult-Adds: for each conv that runs, output elements x (c_in/groups) x k_h x k_w (a transposed conv:
+  input elements x its weights, FSRCNN's convention), recursions counted each time (torch's FlopCounterMode, which reports 2 FLOPs per MAC). Biases, activations, residual
   adds, channel-attention pooling/rescale and PixelShuffle are not counted. The CA 1x1 convs on a
   1x1 map are counted (negligible). Frame: 1280x720 output, LR = floor(1280/s) x 720/s.
 * Table 5 ops (`count_ops`): for a sum-product conv per output pixel mults = r and
@@ -41,16 +41,16 @@ def meta_model(spec: str, scale: int, **config) -> nn.Module:
         return build(spec, scale, **config)
 
 
-def _meta_input(scale: int) -> torch.Tensor:
+def _meta_input(scale: int, channels: int = 3) -> torch.Tensor:
     h, w = lr_size(scale)
-    return torch.empty(1, 3, h, w, device="meta")
+    return torch.empty(1, channels, h, w, device="meta")
 
 
 def count_mult_adds(model: nn.Module, scale: int) -> int:
     """Conv MACs for one 720p frame. `model` may be on any device; it is run on a meta copy of the input."""
     model = model.to("meta") if next(model.parameters()).device.type != "meta" else model
     with torch.no_grad(), FlopCounterMode(display=False) as fc:
-        model(_meta_input(scale))
+        model(_meta_input(scale, int(getattr(model, "channels", 3))))
     counts = fc.get_flop_counts()["Global"]
     conv_ops = {op: n for op, n in counts.items() if "convolution" in str(op)}
     assert set(counts) == set(conv_ops), f"unexpected counted ops {set(counts) - set(conv_ops)}"
@@ -73,7 +73,7 @@ def conv_runs(model: nn.Module, scale: int) -> dict[str, list[tuple[int, int]]]:
             hooks.append(mod.register_forward_hook(hook))
     try:
         with torch.no_grad():
-            model(_meta_input(scale))
+            model(_meta_input(scale, int(getattr(model, "channels", 3))))
     finally:
         for h in hooks:
             h.remove()

@@ -7,15 +7,23 @@
 
 from functools import lru_cache
 
-from srhw.models import canonical
+from srhw.models import canonical, resolve
 from srhw.profile.counting import count_mult_adds, count_ops, count_params, meta_model
 from srhw.profile.paper import TABLES
 
 
 def profile_row(spec: str, scale: int, **config) -> dict:
-    model = meta_model(spec, scale, **config)
-    return {"model": canonical(spec), "scale": scale, "params": count_params(model),
-            "mult_adds": count_mult_adds(model, scale)}
+    """Params and Mult-Adds of the network as its paper counts it. The Y-channel networks also give the
+    counts of their deployed form (`deployed_*`: FSRCNN's LR-grid tail, SESR collapsed), what hardware runs;
+    SESR's own counts are those of the collapsed network (the expanded weights are a training device)."""
+    v = resolve(spec).variant
+    model = meta_model(spec, scale, **({"deploy": True} if v.count_deployed else {}), **config)
+    row = {"model": canonical(spec), "scale": scale, "params": count_params(model),
+           "mult_adds": count_mult_adds(model, scale)}
+    if v.channels == 1:
+        dep = meta_model(spec, scale, deploy=True, **config)
+        row.update({"channels": 1, "deployed_params": count_params(dep), "deployed_mult_adds": count_mult_adds(dep, scale)})
+    return row
 
 
 @lru_cache(maxsize=None)

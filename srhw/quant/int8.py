@@ -41,6 +41,14 @@ def load_float_model(checkpoint, spec=None, scale=None):
     return load_model(checkpoint, spec, scale)
 
 
+def deploy_form(model):
+    """`model.deploy()` (the conv-only network the golden model runs) carrying the zoo attributes."""
+    out = model.deploy()
+    for k in ("spec", "scale", "channels"):
+        setattr(out, k, getattr(model, k))
+    return out
+
+
 def widths_summary(graph) -> dict:
     """Largest declared accumulator width per op kind (for reports)."""
     out = {}
@@ -62,10 +70,16 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     model, meta = load_float_model(checkpoint, spec, scale)
     spec, scale = model.spec, model.scale
     args = meta.get("model_args") or {}
-    dataset = patch_dataset(data_dir, train_set, scale, patch=stage.patch, seed=stage.seed)
+    channels = int(getattr(model, "channels", 3))
+    if hasattr(model, "deploy"):  # the real-time networks quantize their inference form (collapsed / sub-pixel)
+        if tflite:
+            raise SrhwError(f"--tflite: the TFLite export covers the RGB zoo models, not {spec}")
+        model = deploy_form(model)
+        args = {**args, "deploy": True}
+    dataset = patch_dataset(data_dir, train_set, scale, patch=stage.patch, seed=stage.seed, channels=channels)
     calib = calibration_batches(dataset, cfg.calib_batches)
-    side = {"spec": spec, "scale": scale, "model_args": args, "data": train_set, "metrics": {},
-            "source_checkpoint": str(checkpoint)}
+    side = {"spec": spec, "scale": scale, "model_args": args, "channels": channels, "data": train_set,
+            "metrics": {}, "source_checkpoint": str(checkpoint)}
     report = {"spec": spec, "scale": scale, "source": str(checkpoint)}
     if tflite and convert_tflite is None:
         raise SrhwError("a TFLite export needs the TFLite converter (srhw.export.tflite.convert_to_tflite)")
@@ -75,7 +89,7 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     qnet = quantize(model, calib, cfg)
     log(f"calibrated {spec} x{scale} on {len(calib)} batches of {train_set} patches; QAT {stage.total} iterations")
     report["qat"] = finetune(qnet, model.parameters(), dataset, stage, log)
-    graph = qnet.export({"spec": spec, "scale": scale, "model_args": args, "quant": "int8"})
+    graph = qnet.export({"spec": spec, "scale": scale, "model_args": args, "quant": "int8", "channels": channels})
     meta = {**side, "quant": "int8", "step": report["qat"]["iters"], "golden": "golden",
             "quant_config": asdict(cfg), "qat": {"lr": stage.lr, "iters": stage.total}}
     record_source(graph, model.state_dict(), meta, "model.safetensors")  # the weights saved below

@@ -34,19 +34,21 @@ class StageConfig:
         return int(self.iters) if self.iters is not None else int(round(self.epochs * ITERS_PER_EPOCH))
 
 
-def patch_dataset(data_dir, train_set: str, scale: int, patch: int = 48, seed: int = 0) -> PatchDataset:
-    """LR/HR training patches of `train_set` under `data_dir` (default T91), as srhw.train uses them."""
+def patch_dataset(data_dir, train_set: str, scale: int, patch: int = 48, seed: int = 0, channels: int = 3) -> PatchDataset:
+    """LR/HR training patches of `train_set` under `data_dir` (default T91), as srhw.train uses them
+    (`channels=1`: Y patches for the Y-channel networks)."""
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     if not data_dir.is_dir():
         raise SrhwError(f"data folder {data_dir} does not exist (set --data or $SRHW_DATA)")
     try:
-        return PatchDataset.from_folder(open_dataset(data_dir, train_set, scale), patch=patch, seed=seed)
+        return PatchDataset.from_folder(open_dataset(data_dir, train_set, scale), patch=patch, seed=seed,
+                                        channels=channels)
     except ValueError as e:
         raise SrhwError(f"{train_set}: {e}") from None
 
 
 def calibration_batches(dataset: PatchDataset, n: int, batch: int = 16):
-    """The first `n` training batches' LR patches (B, 3, p, p), float in [0, 255]."""
+    """The first `n` training batches' LR patches (B, C, p, p), float in [0, 255]."""
     return [get_batch(dataset, 10_000 + i, batch)[0] for i in range(n)]  # disjoint from the first QAT steps
 
 

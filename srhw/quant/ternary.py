@@ -42,9 +42,15 @@ def require_sum_product(spec: str):
     """Refuse, with one line, a ternary request for a model without sum-product convs."""
     from srhw.models import resolve
 
+    import torch
+
+    from srhw.models import build
+
     rs = resolve(spec)
-    if rs.variant.name != "st_bl":
-        raise SrhwError(f"ternary quantization needs a StrassenNets model such as st_bl(r=2c_out); "
+    with torch.device("meta"):
+        has_sp = any(isinstance(m, SumProductConv2d) for m in build(str(rs), 2).modules())
+    if not has_sp:
+        raise SrhwError(f"ternary quantization needs a StrassenNets model such as st_bl(r=2c_out) or st_sesr; "
                         f"{rs} has no sum-product convs")
 
 
@@ -71,7 +77,8 @@ def ternary_tensors(model) -> dict:
 
 
 def init_from_bl(model, bl_checkpoint):
-    """Initialise an st_bl model from a trained full-precision bl of the same scale and widths.
+    """Initialise an st_bl model from a trained full-precision bl of the same scale and widths (a model
+    with its own `init_from_float(float_model)`, such as st_sesr, does it its own way).
 
     Every sum-product conv takes the bl conv at the same place as an m-term residual ternary expansion
     (`SumProductConv2d.init_from_conv`, m = r / c_out); channel attention and MeanShift are copied. The
@@ -81,6 +88,12 @@ def init_from_bl(model, bl_checkpoint):
     from srhw.models import SumProductConv2d
 
     bl, meta = load_float_model(bl_checkpoint, None, model.scale)
+    if hasattr(model, "init_from_float"):  # e.g. st_sesr from a trained sesr
+        try:
+            model.init_from_float(bl)
+        except ValueError as e:
+            raise SrhwError(f"--init-float: {bl_checkpoint} ({bl.spec} x{bl.scale}) {e}") from None
+        return meta
     if bl.spec != "bl":
         raise SrhwError(f"{bl_checkpoint} is a {bl.spec} checkpoint: --init-bl needs a bl checkpoint")
     own = model.state_dict()
@@ -121,7 +134,9 @@ def run_ternary(spec, scale, checkpoint, data_dir, out_tmp: Path, stages: dict, 
         if init_bl:
             init_from_bl(model, init_bl)
     spec, scale = model.spec, model.scale
-    dataset = patch_dataset(data_dir, train_set, scale, patch=stages["fp"].patch, seed=stages["fp"].seed)
+    channels = int(getattr(model, "channels", 3))
+    dataset = patch_dataset(data_dir, train_set, scale, patch=stages["fp"].patch, seed=stages["fp"].seed,
+                            channels=channels)
     report = {"spec": spec, "scale": scale, "source": str(checkpoint) if checkpoint else None,
               "init_bl": str(init_bl) if init_bl and not checkpoint else None, "stages": {}}
     params = list(model.parameters())
@@ -138,9 +153,10 @@ def run_ternary(spec, scale, checkpoint, data_dir, out_tmp: Path, stages: dict, 
     model.eval()
 
     qnet = quantize(model, calibration_batches(dataset, cfg.calib_batches), cfg)
-    graph = qnet.export({"spec": spec, "scale": scale, "model_args": model_args, "quant": "ternary"})
+    graph = qnet.export({"spec": spec, "scale": scale, "model_args": model_args, "quant": "ternary",
+                         "channels": channels})
     steps = sum(s["iters"] for s in report["stages"].values())
-    side = {"spec": spec, "scale": scale, "model_args": model_args, "quant": "ternary", "step": steps,
+    side = {"spec": spec, "scale": scale, "model_args": model_args, "channels": channels, "quant": "ternary", "step": steps,
             "data": train_set, "metrics": {}, "golden": "golden", "quant_config": asdict(cfg),
             "stages": {k: asdict(v) for k, v in stages.items()}, "ternary": "ternary.safetensors"}
     record_source(graph, model.state_dict(), side, "model.safetensors")  # the weights saved below

@@ -20,6 +20,7 @@ class TrainConfig:
     seed: int = 0  # patches, weight init; sample i of the run depends only on (seed, i)
     # optimisation (paper: ADAM, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, L1 loss)
     lr: float = 1e-4  # paper: "learning rate begins with 1e-4"
+    loss: str = "l1"  # paper: L1; "l2" (MSE) for networks whose papers train on MSE (FSRCNN, ESPCN)
     betas: tuple = (0.9, 0.999)
     eps: float = 1e-8
     epochs: int = 300  # paper: 300 epochs ...

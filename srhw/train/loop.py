@@ -36,6 +36,12 @@ from srhw.train.config import TrainConfig
 from srhw.train.state import load_state, save_state
 
 LOG_FIELDS = ("step", "loss", "lr", "val_psnr")
+LOSSES = {"l1": F.l1_loss, "l2": F.mse_loss}
+
+
+def model_channels(model):
+    """1 for Y-channel networks (their `channels` attribute), else 3 (RGB)."""
+    return int(getattr(model, "channels", 3))
 UPSAMPLER_PREFIXES = ("upsample.",)  # BL's sub-pixel upsampler / ERUM (srhw/models/rcan.py)
 
 
@@ -119,15 +125,17 @@ def train(cfg: TrainConfig, resume=False, progress=True, validate=None):
     if cfg.total_iters < 1 or cfg.batch < 1 or cfg.patch < 1:
         raise SrhwError("iters, batch and patch must be positive")
 
+    if cfg.loss not in LOSSES:
+        raise SrhwError(f"unknown loss {cfg.loss!r}: use {' or '.join(LOSSES)}")
+    torch.manual_seed(cfg.seed)
+    model = build(cfg.spec, scale=cfg.scale, **cfg.model_args)
     data_dir = Path(cfg.data_dir) if cfg.data_dir else default_data_dir()
     folder = open_dataset(data_dir, cfg.data, cfg.scale)
     try:
-        dataset = PatchDataset.from_folder(folder, patch=cfg.patch, seed=cfg.seed)
+        dataset = PatchDataset.from_folder(folder, patch=cfg.patch, seed=cfg.seed, channels=model_channels(model))
     except ValueError as e:
         raise SrhwError(f"{cfg.data}: {e}") from None
 
-    torch.manual_seed(cfg.seed)
-    model = build(cfg.spec, scale=cfg.scale, **cfg.model_args)
     if cfg.init:
         init_from(model, cfg.init, cfg.scale)
     model.to(device)
@@ -149,7 +157,7 @@ def train(cfg: TrainConfig, resume=False, progress=True, validate=None):
         if rank != 0:
             return
         meta = {"spec": model.spec if hasattr(model, "spec") else cfg.spec, "scale": cfg.scale,
-                "model_args": cfg.model_args, "quant": None, "step": step, "data": cfg.data,
+                "model_args": cfg.model_args, "channels": model_channels(model), "quant": None, "step": step, "data": cfg.data,
                 "metrics": metrics, "train_config": asdict(cfg)}
         save_checkpoint(model_path, model, meta)
         save_state(state_path, model, optimizer, step, {"acc": acc, "config": asdict(cfg)})
@@ -166,9 +174,9 @@ def train(cfg: TrainConfig, resume=False, progress=True, validate=None):
         lr = cfg.lr_at(step)
         for g in optimizer.param_groups:
             g["lr"] = lr
-        lr_b, hr_b = get_batch(dataset, step, cfg.batch, rank, world)  # (B,3,p,p), (B,3,ps,ps)
+        lr_b, hr_b = get_batch(dataset, step, cfg.batch, rank, world)  # (B,C,p,p), (B,C,ps,ps)
         lr_b, hr_b = lr_b.to(device, non_blocking=True), hr_b.to(device, non_blocking=True)
-        loss = F.l1_loss(net(lr_b), hr_b)
+        loss = LOSSES[cfg.loss](net(lr_b), hr_b)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
