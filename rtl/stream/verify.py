@@ -78,9 +78,10 @@ def set5_y(scale: int = 2, root=None) -> dict:
     """Set5 LR images (bicubic, MATLAB-generated) as MATLAB rgb2ycbcr Y, (H, W, 1) uint8, by name."""
     from PIL import Image
 
-    from srhw.eval.metrics import rgb2y
+    from srhw.data import default_data_dir
+    from srhw.data.ycbcr import rgb2y
 
-    root = Path(root) if root else Path(__file__).resolve().parents[3] / "shared" / "data"
+    root = Path(root) if root else Path(default_data_dir())
     folder = root / "Set5" / "LR_bicubic" / f"X{scale}"
     out = {}
     for f in sorted(folder.glob(f"*x{scale}.png")):

@@ -137,19 +137,6 @@ def check_state_dict(model, state_dict, spec=None, scale=None):
         raise SrhwError(f"checkpoint does not fit {what}: " + ", ".join(parts) + " - wrong spec or scale?")
 
 
-def check_channels(meta, spec, path):
-    """Refuse a checkpoint whose sidecar says another channel count than `spec` has (RGB vs Y models)."""
-    from srhw.models import channels_of
-
-    got, want = meta.get("channels"), channels_of(spec)
-    if got is None and meta.get("spec"):
-        got = channels_of(meta["spec"])
-    if got is not None and int(got) != want:
-        kind = {1: "1-channel (Y)", 3: "3-channel (RGB)"}
-        raise SrhwError(f"{path} is a {kind.get(int(got), got)} model ({meta.get('spec')}), but {spec} is a "
-                        f"{kind[want]} model")
-
-
 def load_into(model, path, spec=None, scale=None):
     """Load checkpoint `path` into `model` after `check_state_dict`; returns meta."""
     state_dict, meta = load_checkpoint(path)

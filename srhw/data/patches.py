@@ -23,7 +23,7 @@ from srhw.data.folders import to_rgb
 
 def y_of(rgb):
     """uint8 (H, W, 1) MATLAB rgb2ycbcr Y (rounded, as MATLAB's uint8 output) of a uint8 RGB image."""
-    from srhw.eval.metrics import rgb2y
+    from srhw.data.ycbcr import rgb2y
 
     return rgb2y(rgb).astype(np.uint8)[:, :, None]
 

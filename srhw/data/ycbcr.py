@@ -35,3 +35,23 @@ def colour_upscaler(y_upscaler, scale):
         return ycbcr2rgb(np.stack([y, cb, cr], axis=2))
 
     return run
+
+
+# MATLAB rgb2ycbcr, Y row (ITU-R BT.601, studio swing), for R, G, B in [0, 255].
+Y_COEFFS = np.array([65.481, 128.553, 24.966]) / 255.0
+Y_OFFSET = 16.0
+
+
+def rgb2y(img, round_y=True, full_range=False):
+    """Y channel (float64) of a uint8 (H, W, 3) RGB image; (H, W) input is returned as is.
+
+    full_range=False: MATLAB `rgb2ycbcr` Y in [16, 235]; True: BT.601 luma in [0, 255] (grey stays grey).
+    """
+    img = np.asarray(img)
+    if img.ndim == 2:
+        return img.astype(np.float64)
+    if full_range:
+        y = img.astype(np.float64) @ (Y_COEFFS * (255.0 / 219.0))  # 0.299, 0.587, 0.114
+    else:
+        y = Y_OFFSET + img.astype(np.float64) @ Y_COEFFS
+    return np.floor(y + 0.5) if round_y else y  # y > 0: half away from zero == floor(y + .5)

@@ -25,26 +25,9 @@ the error by 219/255 and reads +1.32 dB on `bridge` (checked in tests/test_metri
 import numpy as np
 from skimage.metrics import structural_similarity
 
+from srhw.data.ycbcr import Y_COEFFS, Y_OFFSET, rgb2y  # noqa: F401 - the one MATLAB luma lives with the colour code
+
 __all__ = ["rgb2y", "shave", "psnr", "ssim", "psnr_ssim"]
-
-# MATLAB rgb2ycbcr, Y row (ITU-R BT.601, studio swing), for R, G, B in [0, 255].
-Y_COEFFS = np.array([65.481, 128.553, 24.966]) / 255.0
-Y_OFFSET = 16.0
-
-
-def rgb2y(img, round_y=True, full_range=False):
-    """Y channel (float64) of a uint8 (H, W, 3) RGB image; (H, W) input is returned as is.
-
-    full_range=False: MATLAB `rgb2ycbcr` Y in [16, 235]; True: BT.601 luma in [0, 255] (grey stays grey).
-    """
-    img = np.asarray(img)
-    if img.ndim == 2:
-        return img.astype(np.float64)
-    if full_range:
-        y = img.astype(np.float64) @ (Y_COEFFS * (255.0 / 219.0))  # 0.299, 0.587, 0.114
-    else:
-        y = Y_OFFSET + img.astype(np.float64) @ Y_COEFFS
-    return np.floor(y + 0.5) if round_y else y  # y > 0: half away from zero == floor(y + .5)
 
 
 def shave(img, border):

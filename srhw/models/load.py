@@ -8,8 +8,21 @@ conv's quant_state and frozen codes are persistent buffers, so a frozen ternary 
 
 from pathlib import Path
 
-from srhw.core.checkpoint import check_channels, check_state_dict, load_checkpoint
+from srhw.core.checkpoint import check_state_dict, load_checkpoint
 from srhw.core.errors import SrhwError
+
+
+def check_channels(meta, spec, path):
+    """Refuse a checkpoint whose sidecar says another channel count than `spec` has (RGB vs Y models)."""
+    from srhw.models import channels_of  # the package imports this module
+
+    got, want = meta.get("channels"), channels_of(spec)
+    if got is None and meta.get("spec"):
+        got = channels_of(meta["spec"])
+    if got is not None and int(got) != want:
+        kind = {1: "1-channel (Y)", 3: "3-channel (RGB)"}
+        raise SrhwError(f"{path} is a {kind.get(int(got), got)} model ({meta.get('spec')}), but {spec} is a "
+                        f"{kind[want]} model")
 
 
 def checkpoint_spec(path, meta: dict, spec: str | None = None, scale: int | None = None) -> tuple[str, int]:
