@@ -44,6 +44,7 @@ def test_relu6_clamp_is_refused():
         to_qkeras(g, 8, 8)
 
 
+@pytest.mark.slow  # ~50 s of g++; the fast suite C-simulates the shipped st_bl build and the CA clamps instead
 def test_erum_bottleneck_csim_bit_exact(tmp_path):
     """blrn-e(r=2)[rb], tiny: convs, ReLU, residual adds, ERUM recursion + interleave, pixel shuffle, CA."""
     g = golden_graph("blrn-e(r=2)[rb]", seed=1)

@@ -177,9 +177,9 @@ def test_table5_ternary_rows(data, tmp_path, capsys):
 
 def test_bad_input_one_line_nothing_written(data, tmp_path, capsys):
     out = tmp_path / "bad"
-    r = subprocess.run([sys.executable, "-m", "srhw", *study_args(data, out, table=3)], capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "srhw", *study_args(data, out, table=6)], capture_output=True,
                        text=True, cwd=REPO, timeout=120)
-    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "table 3" in r.stderr, r.stderr
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "table 6" in r.stderr, r.stderr
     rc = main(study_args(data, out, "--only", "blm9"))
     one_line_error(capsys, rc, "blm9")
     rc = main(study_args(data, out, "--scale", "3"))

@@ -38,7 +38,7 @@ def table_rows(table: int, scale: int | None = None, only: list[str] | None = No
     from srhw.profile.paper import TABLES
 
     if table not in REFERENCE:
-        raise SrhwError(f"no study for table {table}: use 1, 2, 4 or 5 (Table 3 is not trained here)")
+        raise SrhwError(f"no study for table {table}: use 1, 2, 4 or 5 to train a table (3 is written from the shipped checkpoints)")
     if scale is not None and scale not in SCALES:
         raise SrhwError(f"unsupported scale {scale}: use 2, 3 or 4")
     ref = canonical(REFERENCE[table])
