@@ -332,6 +332,7 @@ def step_stream_rtl(graph, cfg: BuildConfig):
     why = streamable(graph)
     if why:
         cfg.report["stream_rtl"] = {"status": f"not built: {why}"}
+        _say(f"streaming RTL not built: {why}")
         return graph
     cfg.report["stream_rtl"] = build_stream(graph, cfg.part, cfg.target_fps, cfg.clock_mhz, cfg.tmp / "rtl",
                                             replace=False, log=_say)
