@@ -66,7 +66,7 @@ repository; `srhw_config.h`, `program.h`, `program.bin` and `weights.bin` are th
 
 - Datapath (`srhw_config.h`, sized for this program on {part}): int8 conv {lanes} lanes x {simd} MACs ({macs} MACs per
   cycle); W_b {b_lanes} lanes x {tsimd} ternary terms, W_c {c_lanes} lanes x {c_tsimd} terms ({tadds} LUT add/sub
-  inputs per cycle), {b_lanes} scale multipliers; window gather {gather} channels, {beat}-byte AXI beats.
+  inputs per cycle), {b_lanes} scale multipliers; window gather {gather} channels x {gcols} taps, {beat}-byte AXI beats.
 - Program: {n} descriptors over {nodes} golden ops; arena {units} x H x W bytes; weights {wbytes:,} bytes.
 - Part {part} at {clock:g} MHz (`script.tcl`).
 
@@ -107,7 +107,7 @@ def write_project(graph, folder, part: str = "xc7z020", clock_mhz: float = 150.0
                                                           period=round(1000.0 / clock_mhz, 3), top=TOP))
     write_text(folder / "README.md", _README.format(
         spec=graph.meta.get("spec", "graph"), lanes=dp.lanes, simd=dp.simd, tsimd=dp.tsimd, b_lanes=dp.b_lanes,
-        c_lanes=dp.c_lanes, c_tsimd=dp.c_tsimd, gather=dp.gather, beat=dp.beat, macs=dp.lanes * dp.simd,
+        c_lanes=dp.c_lanes, c_tsimd=dp.c_tsimd, gather=dp.gather, gcols=dp.gcols, beat=dp.beat, macs=dp.lanes * dp.simd,
         tadds=dp.b_lanes * dp.tsimd + dp.c_lanes * dp.c_tsimd, n=len(prog.descs), nodes=len(graph.nodes),
         units=prog.header[4], wbytes=4 * len(prog.blob), part=pt.name, clock=clock_mhz))
     return {"descriptors": len(prog.descs), "arena_units": prog.header[4], "weight_bytes": 4 * len(prog.blob),
@@ -127,7 +127,8 @@ def lanes_summary(dp: Datapath) -> dict:
             "int8_macs_per_cycle": macs, "pack": dp.pack, "dsp_scales": dp.b_lanes,
             "ternary_adds_per_cycle": dp.b_lanes * dp.tsimd + dp.c_lanes * dp.c_tsimd, "b_lanes": dp.b_lanes,
             "c_lanes": dp.c_lanes, "c_tsimd": dp.c_tsimd, "wb_terms_per_cycle": dp.b_lanes * dp.tsimd,
-            "wc_terms_per_cycle": dp.c_lanes * dp.c_tsimd, "gather": dp.gather, "ew": dp.ew, "beat_bytes": dp.beat}
+            "wc_terms_per_cycle": dp.c_lanes * dp.c_tsimd, "gather": dp.gather, "gather_cols": dp.gcols, "ew": dp.ew,
+            "beat_bytes": dp.beat}
 
 
 # --- g++ C-simulation ------------------------------------------------------------------------------
