@@ -11,7 +11,9 @@ Everything here reads the C++ as written, never a synthesis result (no vitis_hls
     (load, gather, MAC / W_b, W_c, store) and costs its slowest stage; every other loop runs on its own.
     Assumptions: every `PIPELINE II = 1` loop achieves II = 1, one beat per m_axi port and cycle; pipeline
     fill/drain, loop entry and the unrolled per-tile steps (accumulator init, the scale multiplies, the
-    requantization) are not counted. A C-sim built with -DSRHW_COUNT_ITERS counts the same iterations.
+    requantization) are not counted. A C-sim built with -DSRHW_COUNT_ITERS counts the same iterations. The fusions
+    the descriptor names are counted where they run: PS (the pixel shuffle as a conv's store map: r^2 runs of
+    C/r^2 codes), SUMS (a conv / add summing channels on its store: a clear loop; the CA after it: no pool pass).
   * `multipliers`, `adder_trees`, `memories`, `resources`: each multiply in DSP48s at its operands' declared
     widths, each adder tree's inputs x width in LUTs, each declared array after its pragmas in BRAM36/LUTRAM.
   * `datapath_for_program`: the datapath with the fewest frame cycles on this program's own layers that fits
