@@ -142,7 +142,9 @@ def test_dsp48_and_bram36_rules_by_hand():
     assert ec.bram36(1, 1) == 1  # a partition never shares a BRAM36
 
 
-COUNTED = [("st_bl(r=2c_out)", 2), ("st_bl(r=c_out, g=4)", 2), ("bls2", 2), ("blrn-e(r=2)[rb]", 2), ("bl-e", 3)]
+# (spec, scale, store fusions): the unfused rows keep the CA pool pass and the pixel-shuffle pass covered
+COUNTED = [("st_bl(r=2c_out)", 2, True), ("st_bl(r=c_out, g=4)", 2, True), ("bls2", 2, True),
+           ("blrn-e(r=2)[rb]", 2, True), ("bl-e", 3, True), ("st_bl(r=2c_out)", 2, False), ("blrn-e(r=2)[rb]", 2, False)]
 
 
 @pytest.fixture(scope="module")
@@ -154,10 +156,10 @@ def counting_engine(tmp_path_factory):
 
     from srhw.export.engine import EngineConfig, compile_testbench, write_project
 
-    graphs = {(s, k): tiny_graph(s, k) for s, k in COUNTED}
+    graphs = {(s, k): tiny_graph(s, k) for s, k, _ in COUNTED}
     cfg = EngineConfig()
-    for g in graphs.values():
-        cfg = cfg.union(compile_program(g).config)
+    for (s, k, fused) in COUNTED:
+        cfg = cfg.union(compile_program(graphs[(s, k)], store_fusions=fused).config)
     work = tmp_path_factory.mktemp("counting")
     g0 = next(iter(graphs.values()))
     write_project(g0, work / "proj", config=cfg, program=compile_program(g0))
@@ -165,20 +167,44 @@ def counting_engine(tmp_path_factory):
     return work / "tb_count", cfg, graphs
 
 
-@pytest.mark.parametrize("spec,scale", COUNTED)
-def test_cycles_equal_the_engines_loop_iterations(spec, scale, counting_engine, tmp_path):
+@pytest.mark.parametrize("spec,scale,fused", COUNTED)
+def test_cycles_equal_the_engines_loop_iterations(spec, scale, fused, counting_engine, tmp_path):
     """The cost model counts exactly the pipelined-loop iterations a -DSRHW_COUNT_ITERS C-sim of the engine counts,
-    descriptor by descriptor (sp_conv, grouped sp_conv, conv, CA, add, slice/concat/shuffle, interleave, x3 shuffle)."""
+    descriptor by descriptor (sp_conv, grouped sp_conv, conv, CA, add, slice/concat/shuffle, interleave, x3 shuffle;
+    with and without the store fusions), and the C-sim is bit-exact."""
     from test_hls_engine import test_images
 
     binary, cfg, graphs = counting_engine
     g = graphs[(spec, scale)]
     h, w = 9, 11
-    r = run_engine_csim(g, test_images(h, w), tmp_path, binary=binary, config=cfg, count_iters=True, native=True)
+    r = run_engine_csim(g, test_images(h, w), tmp_path, binary=binary, config=cfg, count_iters=True, native=True,
+                        store_fusions=fused)
     assert r["mismatches"] == 0
-    prog = compile_program(g)
+    prog = compile_program(g, store_fusions=fused)
     pred = [c["total"] for c in program_cycles(prog, h, w)]
     assert r["iters"] == pred, [(n, a, b) for n, a, b in zip(prog.names, r["iters"], pred) if a != b][:5]
+
+
+def test_store_fusions_apply_and_save_cycles():
+    """The CA channel sums ride on the store of the op before the CA (a sum-product conv in st_bl, an add in ERUM) and
+    the pixel shuffle is the upsampling conv's store map: fewer descriptors and cycles, the same DDR writes."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_hls_engine import tiny_graph
+
+    f = {k: FIELDS.index(k) for k in ("OP", "SUMS", "PS")}
+    for spec, producer in (("st_bl(r=2c_out)", "sp_conv"), ("blrn-e(r=2)[rb]", "add")):
+        g = tiny_graph(spec, 2)
+        on, off = compile_program(g), compile_program(g, store_fusions=False)
+        n_ca = sum(n.op == "ca" for n in g.nodes)
+        summing = [d for d in on.descs if d[f["SUMS"]] and d[f["OP"]] != ec.OPS["ca"]]
+        assert len(summing) == n_ca and {d[f["OP"]] for d in summing} == {ec.OPS[producer]}
+        assert sum(d[f["SUMS"]] for d in on.descs if d[f["OP"]] == ec.OPS["ca"]) == n_ca
+        assert not any(d[f["SUMS"]] or d[f["PS"]] for d in off.descs)
+        cyc = [sum(c["total"] for c in program_cycles(p, 9, 11)) for p in (on, off)]
+        assert cyc[0] < cyc[1], (spec, cyc)
+    st = compile_program(tiny_graph("st_bl(r=2c_out)", 2))
+    assert [d[f["PS"]] for d in st.descs if d[f["PS"]]] == [2]
+    assert not any(d[f["OP"]] == ec.OPS["pixel_shuffle"] for d in st.descs)
 
 
 @pytest.mark.parametrize("spec,dp", [

@@ -254,9 +254,10 @@ def _ps_on_store(g, i, writer, descs, x, last_use) -> bool:
     return len(readers) == 1 and last_use[x] == i and x != g.output
 
 
-def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Program:
+def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_fusions: bool = True) -> Program:
     """The engine program of `graph` (an srhw.quant.graph.IntGraph) for `datapath` (default: xc7z020's).
-    Raises SrhwError on what it cannot run."""
+    `store_fusions=False` keeps the CA pool pass and the pixel-shuffle pass (no SUMS / PS descriptors: the unfused
+    engine paths, and what the fusions save). Raises SrhwError on what it cannot run."""
     dp = datapath or default_datapath()
     g = graph
     if "input" not in g.tensors:
@@ -377,7 +378,7 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
             _check_shift(n, a["SHY"])
             chans[n.name] = c
             pw = writer.get(x)
-            if pw is not None and pw == len(descs) - 1 and descs[pw][FIELDS.index("OP")] in _SUMMING:
+            if store_fusions and pw is not None and pw == len(descs) - 1 and descs[pw][FIELDS.index("OP")] in _SUMMING:
                 # the op just before wrote this map: its store sums the channels, this CA skips its pool pass
                 descs[pw][FIELDS.index("SUMS")] = 1
                 d.update(SUMS=1)
@@ -394,7 +395,8 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
                 raise SrhwError(f"{n.name}: {chans[x]} channels do not shuffle by {r}")
             chans[n.name], fac[n.name] = chans[x] // (r * r), fac[x] * r
             d.update(HID=r)
-            if _ps_on_store(g, i, writer, descs, x, last_use) and _dtype(spec, *codes[x], n.name) == dtype[x]:
+            if (store_fusions and _ps_on_store(g, i, writer, descs, x, last_use)
+                    and _dtype(spec, *codes[x], n.name) == dtype[x]):
                 # the conv just before writes the shuffled map itself (its store's address map): no pass, no map
                 prev = dict(zip(FIELDS, descs[-1]))
                 prev["PS"] = r

@@ -153,13 +153,14 @@ def compile_testbench(project, out_bin, native: bool = False, timeout: int = 600
 
 def run_engine_csim(graph, images_hwc: np.ndarray, workdir, binary=None, config: EngineConfig | None = None,
                     native: bool = False, timeout: int = 1800, datapath: Datapath | None = None,
-                    count_iters: bool = False) -> dict:
+                    count_iters: bool = False, store_fusions: bool = True) -> dict:
     """C-simulate the engine on uint8 images (N, H, W, 3); compare with srhw.quant.golden on every output value.
 
     `binary`: a tb_engine compiled with buffers covering this program (skips the compile); `native`: compile
     with native C types instead of ap_int (compile_testbench); `datapath`: default xc7z020's (must match `binary`'s);
     `count_iters`: compile with -DSRHW_COUNT_ITERS and return "iters", the pipelined-loop iterations per descriptor
-    of the last image. Returns {"checked", "mismatches", "compile_s", "run_s", "golden_s", "images", "input_hw",
+    of the last image; `store_fusions`: compile_program's.
+    Returns {"checked", "mismatches", "compile_s", "run_s", "golden_s", "images", "input_hw",
     "descriptors", "types", "outputs"} (+ "iters").
     """
     from srhw.quant.golden import run_golden
@@ -169,7 +170,7 @@ def run_engine_csim(graph, images_hwc: np.ndarray, workdir, binary=None, config:
         raise SrhwError("engine C-sim takes uint8 images of shape (N, H, W, 3)")
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
-    prog = compile_program(graph, datapath=datapath)
+    prog = compile_program(graph, datapath=datapath, store_fusions=store_fusions)
     proj = work / "engine"
     write_project(graph, proj, config=config, program=prog)
     compile_s = 0.0
