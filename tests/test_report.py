@@ -81,6 +81,26 @@ def test_a_pipeline_against_its_measured_frame():
     assert pl["bottleneck"] == "c2" and pl["frame_ms"] == pytest.approx(0.0125) and pl["schedule"] == layer_time.PIPELINED
 
 
+def test_the_streaming_rtl_rows_come_from_its_schedule_and_measured_frame():
+    """The committed FSRCNN-s stream report: per-stage scheduled cycles against its cocotb frame; resources whole."""
+    from types import SimpleNamespace
+
+    from srhw.flows.report import STREAM, per_layer
+
+    d = json.loads((Path(__file__).resolve().parents[1] / "rtl" / "reports" / "stream_fsrcnn_d32_s5_m1-x2-int8.json").read_text())
+    st = {"schedule": d["schedule"], "cycles_per_frame": d["simulation"]["cycles_per_frame"],
+          "resources": {"LUT": 10_000, "LUTRAM": 897, "DSP48E1": 144, "BRAM36_equiv": 33}}
+    est = {"chosen": {"architecture": "dataflow"}, "alternative": {"architecture": "layer-sequential"}}
+    pl = per_layer(SimpleNamespace(report={"estimate": est, "stream_rtl": st}, clock_mhz=150.0), STREAM)
+    frame = st["cycles_per_frame"]
+    assert pl["frame_ms"] == pytest.approx(1e3 * frame / 150e6)
+    for row, stage in zip(pl["layers"], d["schedule"]["layers"]):
+        assert row["cycles"] == stage["cycles_per_frame"] and row["share_of_frame"] == pytest.approx(stage["cycles_per_frame"] / frame)
+    assert max(l["share_of_frame"] for l in pl["layers"]) <= 1.0, "no stage is busier than the measured frame"
+    assert pl["resources_per_unit"] == [{"unit": "the whole top srhw_stream (Yosys cannot split it per layer)", "count": 1,
+                                         "dsp": 144, "lut": 10_897, "bram": 33, "source": "yosys"}]
+
+
 class _Page(HTMLParser):
     def __init__(self):
         super().__init__()
@@ -186,6 +206,9 @@ def test_the_build_folder_stands_alone(built, tmp_path):
     r = _make_slice(built, tmp_path, "SLICE_FRAMES=1")
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     assert re.search(r"1 frames, 1024/1024 outputs checked, 0 errors", r.stdout), r.stdout[-2000:]
+    bad = subprocess.run(["make", "SIM=icarus", "PYTHON=/bin/false"], cwd=tmp_path / "copy" / "sim",
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "has no cocotb or numpy: pass PYTHON=" in bad.stderr, bad.stderr[-1000:]
     readme = (built / "README.md").read_text()
     for step in ("vitis_hls -f script.tcl", "build_prj.tcl", "make SIM=icarus", sl["verilog"], "ONE layer"):
         assert step in readme, step

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from srhw.core.errors import SrhwError
-from srhw.core.io import write_json, write_text
+from srhw.core.io import write_json
 from srhw.flows.report import step_report
 
 

@@ -29,7 +29,15 @@ SIM_DIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 # cocotb's makefiles call helper scripts found on PATH: put the interpreter's own bin folder first.
 ifndef _SLICE_ENV
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+ifneq ($(shell $(PYTHON) -c "import cocotb, numpy" 2>/dev/null && echo ok),ok)
+$(error $(PYTHON) has no cocotb or numpy: pass PYTHON=/path/to/python3, e.g. an srhw checkout's .venv/bin/python)
+endif
+endif
 .DEFAULT_GOAL := _with_env
+.PHONY: clean
+clean:
+	rm -rf sim_build results.xml __pycache__
 _with_env:
 \t@_SLICE_ENV=1 PATH="$(dir $(PYTHON)):$$PATH" $(MAKE) --no-print-directory
 %:
