@@ -107,6 +107,7 @@ def test_train_eval_quantize_y_model(spec, act_scales, tiny_data, tmp_path):
     side = json.loads((q / "model.json").read_text())
     assert side["channels"] == 1 and side["model_args"] == {"deploy": True}
     assert side["quant_config"]["pow2_scales"] == (act_scales == "pow2")
+    assert side["qat"]["loss"] == "l2"  # QAT keeps the float training's loss (train --loss l2 above)
     evq = json.loads(_srhw("eval", "--checkpoint", str(q / "model.safetensors"), "--data", str(tiny_data),
                            "--sets", "Set5", "--json").stdout)
     evn = json.loads(_srhw("eval", "--checkpoint", str(q / "model.safetensors"), "--engine", "network",
