@@ -84,11 +84,13 @@ def test_signals_clean_up_the_staging_folder(tmp_path, sig):
     code = ("import sys, time; from srhw.core.io import staged_output\n"
             "with staged_output(sys.argv[1], force=False, replace=True) as tmp:\n"
             "    (tmp / 'half.txt').write_text('x'); print('ready', flush=True); time.sleep(60)\n")
+    # a pytest-xdist worker ignores SIGINT and a child inherits that; a user's shell gives the default, so does this
     p = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "out")], stdout=subprocess.PIPE, text=True,
-                         env={**os.environ, "PYTHONPATH": str(REPO)}, stderr=subprocess.DEVNULL)
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, stderr=subprocess.DEVNULL,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert p.stdout.readline().strip() == "ready"
     p.send_signal(sig)
-    rc = p.wait(timeout=30)
+    rc = p.wait(timeout=120)
     assert rc != 0
     assert sorted(tmp_path.iterdir()) == [], "no staging folder, output or lock left"
 
