@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 DEFAULT_SETS = "Set5,Set14,B100,Urban100"  # the paper's four benchmark sets, in its order
+ITERS_PER_EPOCH = 1000  # EDSR `--test_every 1000` at batch 16: one "epoch" = 16,000 patches (srhw.data.patches)
 
 
 def default_data_dir():
@@ -27,6 +28,6 @@ from srhw.data.folders import (  # noqa: E402
 from srhw.data.imresize import imresize  # noqa: E402
 
 __all__ = [
-    "DEFAULT_SETS", "default_data_dir", "imresize", "SRImage", "PairedFolder", "benchmark_folder",
+    "DEFAULT_SETS", "ITERS_PER_EPOCH", "default_data_dir", "imresize", "SRImage", "PairedFolder", "benchmark_folder",
     "div2k_folder", "hr_only_folder", "open_dataset", "modcrop", "read_image", "to_rgb",
 ]
