@@ -46,10 +46,15 @@ def add_arguments(p):
         q.add_argument("--patch", type=int, default=48, help="LR training patch side (paper: 48)")
         q.add_argument("--calib-batches", type=int, default=4, help="calibration batches of 16 LR patches")
         add_threads(q)
+        q.add_argument("--act-scales", choices=("pow2", "any"), default="pow2",
+                       help="activation scales: pow2 = 2^-f fixed-point formats (adds are shifts; default), any = "
+                            "calibrated max/qmax (up to 1 bit finer; adds need multipliers)")
         if name == "int8":
             q.add_argument("--epochs", type=EPOCHS, default=5, help="QAT epochs of 1000 iterations (paper: 5)")
             q.add_argument("--iters", type=int, default=None, help="QAT iterations (overrides --epochs)")
             q.add_argument("--lr", type=LEARNING_RATE, default=5e-5, help="QAT learning rate (paper: 5e-5)")
+            q.add_argument("--loss", choices=("l1", "l2"), default=None,
+                           help="QAT loss (default: the checkpoint's training loss from its sidecar, else l1 as the paper)")
             q.add_argument("--tflite", action="store_true", help="also write model.tflite: the checkpoint retrained under TFLite's int8 "
                            "scheme (--tflite-iters at --lr), then converted full-integer")
             q.add_argument("--tflite-iters", type=int, default=None,
@@ -86,13 +91,14 @@ def run(args):
     args.model, args.scale = spec_and_scale(args.model, args.r, args.scale, args.checkpoint)
     resolve(args.model)
     check_out(args.out, args.force)
-    cfg = QuantConfig(calib_batches=args.calib_batches)
+    cfg = QuantConfig(calib_batches=args.calib_batches, pow2_scales=args.act_scales == "pow2")
     if args.scheme == "int8":
         from srhw.quant.int8 import load_float_model, run_int8
 
-        load_float_model(args.checkpoint, args.model, args.scale)  # fail fast on a mismatched checkpoint
+        _, meta = load_float_model(args.checkpoint, args.model, args.scale)  # fail fast on a mismatched checkpoint
+        loss = args.loss or (meta.get("train_config") or {}).get("loss") or "l1"
         stage = StageConfig(epochs=args.epochs, lr=args.lr, iters=args.iters, batch=args.batch, seed=args.seed,
-                            patch=args.patch)
+                            patch=args.patch, loss=loss)
         if args.tflite_iters is not None and not args.tflite:
             raise SrhwError("--tflite-iters needs --tflite")
         tfl_stage = replace(stage, iters=args.tflite_iters) if args.tflite_iters is not None else stage

@@ -91,7 +91,7 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     report["qat"] = finetune(qnet, model.parameters(), dataset, stage, log)
     graph = qnet.export({"spec": spec, "scale": scale, "model_args": args, "quant": "int8", "channels": channels})
     meta = {**side, "quant": "int8", "step": report["qat"]["iters"], "golden": "golden",
-            "quant_config": asdict(cfg), "qat": {"lr": stage.lr, "iters": stage.total}}
+            "quant_config": asdict(cfg), "qat": {"lr": stage.lr, "iters": stage.total, "loss": stage.loss}}
     record_source(graph, model.state_dict(), meta, "model.safetensors")  # the weights saved below
     graph.save(out_tmp / "golden")
     report["widths"] = widths_summary(graph)
