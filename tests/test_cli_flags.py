@@ -2,7 +2,6 @@
 every example in the help parses; every float flag is a finite number; `--help` is fast and torch-free."""
 
 import argparse
-import re
 import shlex
 import subprocess
 import sys

@@ -8,7 +8,6 @@ does for that node. The output folder is written all-or-nothing.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from srhw.cli.rtl_kernels import _MODULE_RE
 from srhw.core.errors import SrhwError

@@ -18,7 +18,6 @@ checks they end at the weights of one process with the same global batch.
 
 import csv
 import os
-import time
 from dataclasses import asdict
 from pathlib import Path
 
