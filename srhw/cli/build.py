@@ -52,7 +52,7 @@ def make_config(args) -> BuildConfig:
         if not ckpt.is_file():
             raise SrhwError(f"no checkpoint {ckpt} for {spec} x{args.scale} (none shipped yet): pass --checkpoint, "
                             "or --random-weights for a smoke build")
-    out = Path(args.out) if args.out else Path("build") / f"{slug(spec, args.scale)}-{part.name}-{args.clock:g}mhz"
+    out = Path(args.out) if args.out else Path("build") / f"{slug(spec, args.scale)}-{part.given or part.name}-{args.clock:g}mhz"
     if args.clock <= 0:
         raise SrhwError("--clock-mhz must be positive")
     if args.fps <= 0:

@@ -12,9 +12,10 @@ from dataclasses import replace
 from srhw.core.errors import SrhwError
 from srhw.core.io import check_out, staged_output
 from srhw.quant.config import STAGE_SCHEDULE
-from srhw.cli.common import (EPOCHS, LEARNING_RATE, add_data, add_model, add_threads, add_train_set, examples,
+from srhw.cli.common import (EPOCHS, LEARNING_RATE, add_data, add_model, add_threads, add_train_set, examples, number,
                              spec_and_scale)
 
+UNIT = number(0.0, 1.0)  # a finite number in [0, 1]
 EXAMPLES = examples("srhw quantize int8 --checkpoint models/bl-x2.safetensors --out runs/bl_x2_int8 --tflite",
                     "srhw quantize ternary --model st_bl --r 2c_out --scale 2 --init-bl models/bl-x2.safetensors "
                     "--out runs/st_x2")
@@ -50,6 +51,9 @@ def add_arguments(p):
                        help="activation scales: pow2 = 2^-f fixed-point formats (adds are shifts; default), any = "
                             "calibrated max/qmax (up to 1 bit finer; adds need multipliers)")
         if name == "int8":
+            q.add_argument("--equalize", type=UNIT, default=0.0, metavar="ALPHA",
+                           help="cross-layer equalization of conv-ReLU-conv pairs before calibration, strength in "
+                                "[0, 1] (default 0 = off, the paper's recipe; 0.5 splits the channel spread)")
             q.add_argument("--epochs", type=EPOCHS, default=5, help="QAT epochs of 1000 iterations (paper: 5)")
             q.add_argument("--iters", type=int, default=None, help="QAT iterations (overrides --epochs)")
             q.add_argument("--lr", type=LEARNING_RATE, default=5e-5, help="QAT learning rate (paper: 5e-5)")
@@ -91,7 +95,8 @@ def run(args):
     args.model, args.scale = spec_and_scale(args.model, args.r, args.scale, args.checkpoint)
     resolve(args.model)
     check_out(args.out, args.force)
-    cfg = QuantConfig(calib_batches=args.calib_batches, pow2_scales=args.act_scales == "pow2")
+    cfg = QuantConfig(calib_batches=args.calib_batches, pow2_scales=args.act_scales == "pow2",
+                      equalize=getattr(args, "equalize", 0.0))
     if args.scheme == "int8":
         from srhw.quant.int8 import load_float_model, run_int8
 
