@@ -73,7 +73,7 @@ def test_the_same_rule_in_eval_compare_and_training(tmp_path, command):
             "compare": ["compare", "--image", "Tiny/a", "--scale", "2", "--models", "bicubic", "--crop", "0,0,16,16", "--data", root,
                         "--out", tmp_path / "cmp.png"],
             "train": ["train", "--model", "bl", "--model-args", '{"num_feat": 16, "num_group": 1, "num_block": 1}',
-                      "--data", "Tiny", "--data-dir", root, "--iters", "1", "--patch", "8", "--batch", "1",
+                      "--train-set", "Tiny", "--data", root, "--iters", "1", "--patch", "8", "--batch", "1",
                       "--val-every", "-1", "--threads", "1", "--out", tmp_path / "run"]}[command]
     r = subprocess.run([sys.executable, "-m", "srhw", *map(str, args)], capture_output=True, text=True, cwd=REPO,
                        timeout=300, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})

@@ -89,7 +89,7 @@ def _srhw(*args, timeout=600):
 @pytest.mark.parametrize("spec,act_scales,eq", [("sesr(f=4,m=1,p=8)", "any", "0"), ("fsrcnn(d=4,s=2,m=1)", "pow2", "0.5")])
 def test_train_eval_quantize_y_model(spec, act_scales, eq, tiny_data, tmp_path):
     run = tmp_path / "run"
-    _srhw("train", "--model", spec, "--scale", "2", "--data", "Tiny", "--data-dir", str(tiny_data), "--iters", "3",
+    _srhw("train", "--model", spec, "--scale", "2", "--train-set", "Tiny", "--data", str(tiny_data), "--iters", "3",
           "--patch", "8", "--batch", "2", "--val-every", "-1", "--threads", "1", "--loss", "l2", "--out", str(run))
     meta = json.loads((run / "model.json").read_text())
     assert meta["channels"] == 1

@@ -273,7 +273,7 @@ def test_table4_stale_int8_is_quantized_again(table4, data, tmp_path, monkeypatc
 
     out = tmp_path / "t4"
     shutil.copytree(table4[0], out)
-    side = out / "runs" / "bl_x2" / "int8" / "model.json"
+    side = out / "runs" / "bl-x2" / "int8" / "model.json"
     meta = json.loads(side.read_text())
     side.write_text(json.dumps({**meta, "step": 7}))  # a QAT of another budget: not reused
     monkeypatch.setattr("srhw.train.loop.train", lambda *a, **k: pytest.fail("the finished float run was retrained"))

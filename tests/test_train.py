@@ -101,11 +101,11 @@ def test_init_x4_from_x2_copies_all_but_upsampler(tiny_data, tmp_path):
 
 def test_cli_train_and_bad_input(tiny_data, tmp_path):
     cmd = [sys.executable, "-m", "srhw", "train", "--model", "bl", "--model-args", '{"num_feat": 16, "num_group": 1, "num_block": 1}',
-           "--data", "Tiny", "--data-dir", str(tiny_data), "--iters", "2", "--patch", "8", "--batch", "2",
+           "--train-set", "Tiny", "--data", str(tiny_data), "--iters", "2", "--patch", "8", "--batch", "2",
            "--val-every", "-1", "--threads", "1", "--out", str(tmp_path / "cli")]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "done" in r.stdout and (tmp_path / "cli" / "model.safetensors").is_file()
-    r = subprocess.run(cmd[:-2] + ["--out", str(tmp_path / "cli2"), "--data", "Nope"], capture_output=True, text=True,
+    r = subprocess.run(cmd[:-2] + ["--out", str(tmp_path / "cli2"), "--train-set", "Nope"], capture_output=True, text=True,
                        cwd=REPO, timeout=120)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Nope" in r.stderr, r.stderr

@@ -37,25 +37,36 @@ def _available():
     return out
 
 
+def build_parser(wanted: str | None = None, everything: bool = False) -> argparse.ArgumentParser:
+    """The parser tree: every command listed, only `wanted`'s flags built (all of them with `everything`,
+    for the tests that walk the tree). A command module's `EXAMPLES` becomes its help's epilog."""
+    from srhw.cli.common import examples, finish
+
+    parser = argparse.ArgumentParser(prog="srhw", description=__doc__.splitlines()[0],
+                                     epilog=examples("srhw build --model st_bl --r 2c_out --part xc7z020",
+                                                     "srhw profile --model bl --scale 2", "srhw <command> --help"))
+    parser.add_argument("--version", action="version", version=f"srhw {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show the libraries' own warnings and logs (TensorFlow, keras, hls4ml), hidden by default")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (mod, help_) in _available().items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        if everything or name == wanted:
+            module = importlib.import_module(mod)
+            module.add_arguments(p)
+            p.epilog = p.epilog or getattr(module, "EXAMPLES", None)
+            p.set_defaults(_module=module)
+    finish(parser)
+    return parser
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = any(a in ("-v", "--verbose") for a in argv)  # accepted anywhere on the line
     argv = [a for a in argv if a not in ("-v", "--verbose")]
     quiet(verbose)  # before any command imports TensorFlow, keras or hls4ml
-    parser = argparse.ArgumentParser(prog="srhw", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"srhw {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="show the libraries' own warnings and logs (TensorFlow, keras, hls4ml), hidden by default")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands = _available()
     # Only build the sub-parser of the command being run: importing every module would be slow.
-    wanted = next((a for a in argv if not a.startswith("-")), None)
-    for name, (mod, help_) in commands.items():
-        p = sub.add_parser(name, help=help_)
-        if name == wanted:
-            module = importlib.import_module(mod)
-            module.add_arguments(p)
-            p.set_defaults(_module=module)
+    parser = build_parser(next((a for a in argv if not a.startswith("-")), None))
     args = parser.parse_args(argv)
     try:
         return args._module.run(args) or 0

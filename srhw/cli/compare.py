@@ -1,6 +1,10 @@
 """`srhw compare`: visual comparison crops like the paper's figures (srhw.eval.compare)."""
 
+from srhw.cli.common import add_data, examples
 from srhw.eval.compare import MIN_PANEL
+
+EXAMPLES = examples("srhw compare --image Set5/butterfly --scale 2 --models bicubic,models/bl-x2.safetensors "
+                    "--crop 100,100,64,64 --out fig.png")
 
 
 def add_arguments(p):
@@ -10,7 +14,7 @@ def add_arguments(p):
                    help="comma-separated: 'bicubic' and/or checkpoints (.safetensors with sidecar, or run folders)")
     p.add_argument("--crop", required=True, help="x,y,w,h of the crop in HR pixels")
     p.add_argument("--out", required=True, help="output .png")
-    p.add_argument("--data", help="data root (default $SRHW_DATA or <repo>/../shared/data)")
+    add_data(p, "the image's set")
     p.add_argument("--zoom", type=int, default=0, help=f"crop enlargement (default: short side >= {MIN_PANEL} px)")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda for networks")
 

@@ -1,28 +1,29 @@
 """`srhw profile`: what a zoo model costs, or a whole paper table beside the paper's printed values.
 
-    python -m srhw profile --model "blrn-e(r=2)[rb]" --scale 2 [--json]
-    python -m srhw profile --model st_bl --r 2c_out --scale 2
-    python -m srhw profile --table {1,2,5} [--json]
+The counters (and torch) are imported after parsing: `srhw profile --help` stays fast.
 """
 
 import json
 import math
 
-from srhw.cli.common import model_spec  # noqa: F401 - --model + --r, shared with build
+from srhw.cli.common import R_HELP, check_scale, examples, model_spec, spec_and_scale
 from srhw.core.errors import SrhwError
-from srhw.models import SCALES, canonical, resolve
-from srhw.profile.counting import tradeoff
 from srhw.profile.paper import TABLES
-from srhw.profile.rows import profile_row, profile_table, table5_row
+
+EXAMPLES = examples('srhw profile --model "blrn-e(r=2)[rb]" --scale 2 --json',
+                    "srhw profile --model st_bl --r 2c_out --scale 2",
+                    "srhw profile --checkpoint models/st_bl_r_2c_out-x2.safetensors   # spec and scale from its sidecar",
+                    "srhw profile --table 5")
 
 
 def add_arguments(p):
-    what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--model", help='paper spec, e.g. "blrn-e(r=2)[rg+u]" or st_bl (with --r)')
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--model", help='zoo spec, e.g. "blrn-e(r=2)[rg+u]" or st_bl (with --r)')
     what.add_argument("--table", type=int, choices=sorted(TABLES), help="profile every row of a paper table")
-    p.add_argument("--r", help="hidden width of st_bl's sum-product convs: c_out, 2c_out, 4c_out, 6c_out, ...")
-    p.add_argument("--scale", type=int, default=2, help="upscaling factor 2, 3 or 4 (default 2)")
-    p.add_argument("--checkpoint", help="trained ternary st_bl checkpoint: adds sparsity-aware op counts")
+    p.add_argument("--r", help=R_HELP)
+    p.add_argument("--scale", type=int, default=None, help="upscaling factor 2, 3 or 4 (default: the checkpoint's, else 2)")
+    p.add_argument("--checkpoint", help="trained ternary st_bl checkpoint (.safetensors): adds sparsity-aware op counts "
+                                        "(its sidecar gives --model and --scale)")
     p.add_argument("--psnr", help="this model's PSNRs on the test sets, comma-separated (trade-off metrics)")
     p.add_argument("--ref", default=None, help="reference model for the trade-off (default bl, or bl-e for -e models)")
     p.add_argument("--ref-psnr", help="the reference's PSNRs on the same sets, comma-separated")
@@ -37,9 +38,16 @@ def _floats(text, what):
 
 
 def _model_rows(args) -> list[dict]:
-    spec = model_spec(args.model, args.r)
-    if args.scale not in SCALES:
-        raise SrhwError(f"unsupported scale {args.scale}: the study uses x2, x3 and x4")
+    from srhw.models import resolve
+    from srhw.profile.counting import tradeoff
+    from srhw.profile.rows import profile_row, table5_row
+
+    if not args.model and not args.checkpoint:
+        raise SrhwError("give --model SPEC, --checkpoint C or --table N")
+    if args.checkpoint:
+        spec, args.scale = spec_and_scale(args.model, args.r, args.scale, args.checkpoint, default_scale=2)
+    else:  # the spec as written: rows carry the user's spelling
+        spec, args.scale = model_spec(args.model, args.r), check_scale(args.scale or 2)
     rs = resolve(spec)
     row = profile_row(spec, args.scale)
     if rs.variant.name == "st_bl":
@@ -86,16 +94,21 @@ def _text_table(table: int, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _fewer(pct: float) -> str:
+    """A reduction in words: 99.6 -> '99.636 % fewer', -132.1 -> '132.101 % more' (never '-132 % fewer')."""
+    return f"{pct:.3f} % fewer" if pct >= 0 else f"{-pct:.3f} % more"
+
+
 def _text_rows(rows: list[dict]) -> str:
     out = []
     for row in rows:
         out.append(f"{row['model']} x{row['scale']}: {row['params']:,} params, {row['mult_adds'] / 1e9:.3f} G Mult-Adds (1280x720 output)")
         if "mults" in row:
-            out.append(f"  Table 5 convention: {row['mults'] / 1e9:.4f} G mults ({row['mult_reduction_pct']:.3f} % fewer than bl), "
-                       f"{row['adds'] / 1e9:.2f} G adds ({row['add_reduction_pct']:.3f} % fewer)")
+            out.append(f"  Table 5 convention: {row['mults'] / 1e9:.4f} G mults ({_fewer(row['mult_reduction_pct'])} than bl), "
+                       f"{row['adds'] / 1e9:.2f} G adds ({_fewer(row['add_reduction_pct'])})")
         if "sparse_adds" in row:
             out.append(f"  sparsity-aware (trained weights): {row['sparse_mults'] / 1e9:.4f} G mults, {row['sparse_adds'] / 1e9:.2f} G adds "
-                       f"(reduction against bl {row['sparse_add_reduction_pct']:.3f} %)")
+                       f"({_fewer(row['sparse_add_reduction_pct'])} than bl)")
         if "reference" in row:
             out.append(f"  against {row['reference']}: {row['mult_adds_saved_g_per_0.01db']:.4f} G Mult-Adds and "
                        f"{row['params_saved_k_per_0.01db']:.2f} K params saved per 0.01 dB PSNR lost")
@@ -106,6 +119,8 @@ def run(args):
     if args.table is not None:
         if args.r or args.checkpoint or args.psnr or args.ref_psnr:
             raise SrhwError("--table takes no --r/--checkpoint/--psnr/--ref-psnr")
+        from srhw.profile.rows import profile_table
+
         rows = profile_table(args.table)
         print(json.dumps(rows, indent=2) if args.json else _text_table(args.table, rows))
         return 0

@@ -1,8 +1,6 @@
 """`srhw quantize`: INT8 (paper section 5.1) and ternary StrassenNets (section 5.2) quantization.
 
-    python -m srhw quantize int8 --model bl --scale 2 --checkpoint runs/bl_x2/model.safetensors --out runs/bl_x2_int8 [--tflite]
-    python -m srhw quantize ternary --model "st_bl(r=2c_out)" --scale 2 [--checkpoint fp.safetensors] --out runs/st_x2
-
+With --checkpoint, the spec and scale come from its sidecar (--model/--r/--scale, when given, must agree).
 Budget flags (--iters, --epochs, and --<stage>-iters/--<stage>-epochs for ternary) shorten the paper's
 schedules for smoke runs. The output folder is written all-or-nothing (srhw.core.io.staged).
 """
@@ -14,29 +12,41 @@ from dataclasses import replace
 from srhw.core.errors import SrhwError
 from srhw.core.io import check_out, staged_output
 from srhw.quant.config import STAGE_SCHEDULE
-from srhw.cli.common import EPOCHS, LEARNING_RATE, number
-
+from srhw.cli.common import (EPOCHS, LEARNING_RATE, add_data, add_model, add_threads, add_train_set, examples, number,
+                             spec_and_scale)
 
 UNIT = number(0.0, 1.0)  # a finite number in [0, 1]
+EXAMPLES = examples("srhw quantize int8 --checkpoint models/bl-x2.safetensors --out runs/bl_x2_int8 --tflite",
+                    "srhw quantize ternary --model st_bl --r 2c_out --scale 2 --init-bl models/bl-x2.safetensors "
+                    "--out runs/st_x2")
+SCHEME_EXAMPLES = {
+    "int8": examples("srhw quantize int8 --checkpoint models/bl-x2.safetensors --out runs/bl_x2_int8",
+                     "srhw quantize int8 --checkpoint runs/bl_x2/model.safetensors --iters 200 --out runs/q --tflite"),
+    "ternary": examples("srhw quantize ternary --model st_bl --r 2c_out --scale 2 --init-bl models/bl-x2.safetensors "
+                        "--out runs/st_x2",
+                        "srhw quantize ternary --checkpoint runs/st_fp/model.safetensors --ternary-iters 100 "
+                        "--frozen-iters 50 --out runs/st_short"),
+}
 
 
 def add_arguments(p):
     sub = p.add_subparsers(dest="scheme", required=True, metavar="SCHEME")
     for name, help_ in (("int8", "per-channel int8 weights, int8 activations, then QAT (section 5.1)"),
                         ("ternary", "ternary sum-product training schedule (section 5.2)")):
-        q = sub.add_parser(name, help=help_)
-        q.add_argument("--model", required=True, help="zoo spec, e.g. bl or 'st_bl(r=2c_out)'")
-        q.add_argument("--scale", type=int, required=True, help="SR factor (2, 3, 4)")
-        q.add_argument("--checkpoint", required=(name == "int8"), help="full-precision .safetensors checkpoint")
-        q.add_argument("--data", default=None, help="data root (default: $SRHW_DATA or <repo>/../shared/data)")
-        q.add_argument("--train-set", default="T91", help="training/calibration set under --data (default T91)")
+        q = sub.add_parser(name, help=help_, description=help_, epilog=SCHEME_EXAMPLES[name])
+        add_model(q, "zoo spec (default: the checkpoint's)")
+        q.add_argument("--scale", type=int, default=None, help="SR factor 2, 3 or 4 (default: the checkpoint's)")
+        q.add_argument("--checkpoint", required=(name == "int8"),
+                       help="full-precision .safetensors checkpoint (its sidecar gives --model and --scale)")
+        add_data(q, "the training/calibration set")
+        add_train_set(q, what="training/calibration set")
         q.add_argument("--out", required=True, help="output folder (must not exist unless --force)")
         q.add_argument("--force", action="store_true", help="replace an existing output folder")
         q.add_argument("--batch", type=int, default=16, help="mini-batch (paper: 16)")
         q.add_argument("--seed", type=int, default=0)
         q.add_argument("--patch", type=int, default=48, help="LR training patch side (paper: 48)")
         q.add_argument("--calib-batches", type=int, default=4, help="calibration batches of 16 LR patches")
-        q.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+        add_threads(q)
         q.add_argument("--act-scales", choices=("pow2", "any"), default="pow2",
                        help="activation scales: pow2 = 2^-f fixed-point formats (adds are shifts; default), any = "
                             "calibrated max/qmax (up to 1 bit finer; adds need multipliers)")
@@ -80,9 +90,10 @@ def run(args):
         import torch
 
         torch.set_num_threads(args.threads)
-    if args.scale not in (2, 3, 4):
-        raise SrhwError(f"unsupported scale {args.scale}: use 2, 3 or 4")
-    resolve(args.model)  # a malformed spec fails here, before anything is read or written
+    # One spec and scale: the sidecar's, checked against --model/--r/--scale (a malformed spec fails here,
+    # before anything is read or written).
+    args.model, args.scale = spec_and_scale(args.model, args.r, args.scale, args.checkpoint)
+    resolve(args.model)
     check_out(args.out, args.force)
     cfg = QuantConfig(calib_batches=args.calib_batches, pow2_scales=args.act_scales == "pow2",
                       equalize=getattr(args, "equalize", 0.0))

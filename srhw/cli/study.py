@@ -2,8 +2,12 @@
 
 import json
 
-from srhw.cli.common import LEARNING_RATE
+from srhw.cli.common import DATA_HELP, LEARNING_RATE, add_sets, add_train_set, examples
 from srhw.data import DEFAULT_SETS
+
+EXAMPLES = examples("srhw study --table 1 --iters 2000 --out studies/t1",
+                    "srhw study --table 2 --scale 2 --only 'bl;blrn(r=2)' --iters 500 --out studies/t2",
+                    "srhw study --table 3 --out studies/t3          # from the shipped checkpoints; trains nothing")
 
 
 def add_arguments(p):
@@ -15,17 +19,16 @@ def add_arguments(p):
                         "beside the cited rows (srhw/eval/table3.py; trains nothing)")
     p.add_argument("--iters", type=int, help="training iterations of every row (the budget; not for --table 3)")
     p.add_argument("--out", required=True, help="study folder: run folders + table<N>.md/.json/.png")
-    p.add_argument("--data", help="data root with the benchmark sets and the training set "
-                                  "(default $SRHW_DATA or <repo>/../shared/data)")
-    p.add_argument("--scale", type=int, help="only the rows of this scale (default: all of the table)")
-    p.add_argument("--sets", default=DEFAULT_SETS, help=f"comma-separated test sets (default {DEFAULT_SETS})")
+    p.add_argument("--data", metavar="ROOT", help=DATA_HELP.format(what="the benchmark sets and the training set"))
+    p.add_argument("--scale", type=int, help="only the rows of this scale, 2, 3 or 4 (default: all of the table)")
+    add_sets(p, DEFAULT_SETS)
     p.add_argument("--only", help="only these specs, ';'-separated (the reference row is always kept), "
                                   "e.g. 'bl;blrn(r=2)'")
     p.add_argument("--model-args", type=json.loads,
                    help='JSON overrides for every model, e.g. \'{"num_feat": 16}\' (small smoke-test models)')
     p.add_argument("--patch", type=int, default=d.patch, help=f"LR patch size (default {d.patch})")
     p.add_argument("--batch", type=int, default=d.batch, help=f"batch size (default {d.batch})")
-    p.add_argument("--train-set", default=d.data, help=f"training set under --data (default {d.data}; 'DIV2K' = DIV2K layout)")
+    add_train_set(p, d.data)
     p.add_argument("--lr", type=LEARNING_RATE, default=d.lr, help=f"initial learning rate (default {d.lr})")
     p.add_argument("--seed", type=int, default=d.seed, help=f"seed (default {d.seed})")
     p.add_argument("--val-every", type=int, default=d.val_every,

@@ -27,7 +27,7 @@ def y_of(rgb):
 
     return rgb2y(rgb).astype(np.uint8)[:, :, None]
 
-ITERS_PER_EPOCH = 1000  # EDSR `--test_every 1000` at batch 16: one "epoch" = 16,000 patches
+from srhw.data import ITERS_PER_EPOCH  # noqa: E402 - defined beside the data root, torch-free (TrainConfig)
 
 
 def augment(img, hflip, rot):

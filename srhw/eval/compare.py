@@ -150,9 +150,10 @@ def run(args) -> int:
     from srhw.eval.evaluate import bicubic_upscaler
     from srhw.eval.metrics import psnr_ssim
 
+    from srhw.models.spec import check_scale
+
     # --- check every input before running anything or writing
-    if args.scale not in (2, 3, 4):
-        raise SrhwError(f"unsupported scale {args.scale}: use 2, 3 or 4")
+    check_scale(args.scale)
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise SrhwError(f"--out {out}: must be a .png file")

@@ -123,8 +123,9 @@ def make_upscaler(args):
         return spec, int(scale), network_upscaler(model, int(scale), args.tile, args.tile_overlap), meta
     if not args.model or not args.scale:
         raise SrhwError("give --model and --scale (or --checkpoint)")
-    if args.scale not in (2, 3, 4):
-        raise SrhwError(f"unsupported scale {args.scale}: use 2, 3 or 4")
+    from srhw.models.spec import check_scale
+
+    check_scale(args.scale)
     if args.model == "bicubic":
         return "bicubic", args.scale, bicubic_upscaler(args.scale), {}
     from srhw.models import build

@@ -2,11 +2,11 @@
 each costs (params, Mult-Adds, Table 5 mults/adds) as trained."""
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from srhw.core.errors import SrhwError
+from srhw.core.names import run_folder, slug
 
 REFERENCE = {1: "bl", 2: "bl-e", 4: "bl", 5: "bl"}  # the row each table's trade-off is computed against
 TABLE_NAMES = {1: "resource-efficient units (section 4.1)", 2: "techniques on different parts (section 4.2)",
@@ -24,9 +24,8 @@ class Row:
 
     @property
     def slug(self) -> str:
-        """A folder name: 'blrn-e(r=2)[rg+u]' x3 -> 'blrn-e_r2_rg+u_x3'."""
-        s = re.sub(r"[^A-Za-z0-9+_-]+", "_", self.spec.replace("=", "")).strip("_")
-        return f"{s}_x{self.scale}"
+        """A folder name (srhw.core.names): 'blrn-e(r=2)[rg+u]' x3 -> 'blrn-e_r_2__rg_u-x3'."""
+        return slug(self.spec, self.scale)
 
 
 def table_rows(table: int, scale: int | None = None, only: list[str] | None = None) -> list[Row]:
@@ -34,13 +33,14 @@ def table_rows(table: int, scale: int | None = None, only: list[str] | None = No
 
     Table 5 lists st_bl rows only; its reference bl is added at each scale (the paper prints it too).
     """
-    from srhw.models import SCALES, canonical
+    from srhw.models import canonical
+    from srhw.models.spec import check_scale
     from srhw.profile.paper import TABLES
 
     if table not in REFERENCE:
         raise SrhwError(f"no study for table {table}: use 1, 2, 4 or 5 to train a table (3 is written from the shipped checkpoints)")
-    if scale is not None and scale not in SCALES:
-        raise SrhwError(f"unsupported scale {scale}: use 2, 3 or 4")
+    if scale is not None:
+        check_scale(scale)
     ref = canonical(REFERENCE[table])
     pairs = [(canonical(spec), s) for spec, s, *_ in TABLES[table]]
     scales = sorted({s for _, s in pairs})
@@ -62,7 +62,8 @@ def table_rows(table: int, scale: int | None = None, only: list[str] | None = No
 
 
 def run_dir(out, row: Row) -> Path:
-    return Path(out) / "runs" / row.slug
+    """The row's run folder (a study folder of the older naming keeps its runs: they resume)."""
+    return run_folder(Path(out) / "runs", row.spec, row.scale)
 
 
 def count_row(row: Row, model_args: dict) -> dict:

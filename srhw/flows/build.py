@@ -63,13 +63,7 @@ def _say(msg):
     print(f"[srhw build] {msg}", file=sys.stderr, flush=True)
 
 
-def _slug(spec: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in spec).strip("_")
-
-
-def default_checkpoint(spec: str, scale: int) -> Path:
-    """Where shipped checkpoints live: models/<spec slug>-x<scale>.safetensors at the repo root."""
-    return Path(__file__).resolve().parents[2] / "models" / f"{_slug(spec)}-x{scale}.safetensors"
+from srhw.core.names import shipped_checkpoint as default_checkpoint, slug as _slug  # noqa: E402,F401 - the one slug
 
 
 # --- steps ----------------------------------------------------------------------------------------

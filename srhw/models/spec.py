@@ -53,3 +53,13 @@ def parse(text: str) -> Spec:
     if place is not None and place not in PLACEMENTS:
         raise SrhwError(f"unknown placement [{place}] in {text!r}: use one of " + ", ".join(f"[{p}]" for p in PLACEMENTS))
     return Spec(name=m["name"], erum=bool(m["erum"]), args=tuple(args), placement=place)
+
+
+SCALES = (2, 3, 4)  # the study's upscaling factors
+
+
+def check_scale(scale) -> int:
+    """The one scale check (every command and `build()`): the study's x2, x3 and x4."""
+    if scale not in SCALES:
+        raise SrhwError(f"unsupported scale {scale!r}: the study uses x2, x3 and x4")
+    return scale

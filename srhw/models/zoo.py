@@ -18,10 +18,9 @@ from srhw.models import units
 from srhw.models.common import conv
 from srhw.models.erum import ERUM
 from srhw.models.rcan import BL, BLConfig
-from srhw.models.spec import Spec, parse
+from srhw.models.spec import SCALES, Spec, check_scale, parse
 from srhw.models.sum_product import SumProductConv2d
 
-SCALES = (2, 3, 4)
 
 
 @dataclass(frozen=True)
@@ -287,9 +286,7 @@ def channels_of(text: str) -> int:
     return resolve(text).variant.channels
 
 
-def _check_scale(scale):
-    if scale not in SCALES:
-        raise SrhwError(f"unsupported scale {scale!r}: the study uses x2, x3 and x4")
+_check_scale = check_scale  # srhw.models.spec: the one scale check
 
 
 def build(text: str, scale: int = 2, **config) -> nn.Module:

@@ -1,9 +1,9 @@
-"""A minimal fine-tuning loop for quantization-aware training (INT8 QAT, the ternary StrassenNets stages).
+"""Fine-tuning stages of quantization-aware training (INT8 QAT, the ternary StrassenNets stages).
 
-Written here because `srhw.train.loop.train` builds its own float model from a spec and has no hook for
-a wrapped network (a QuantNet) or per-stage parameter sets; it reuses that package's data pieces
-(T91 patches, `get_batch`) and the paper's optimiser: Adam (0.9, 0.999, eps 1e-8), L1 loss, batch 16 of
-48x48 LR patches, one "epoch" = 1000 iterations (srhw/data/patches.py).
+A stage trains a wrapped network (a QuantNet) or a parameter subset at a fixed learning rate, which
+`srhw.train.loop.train` (a zoo model from a spec, the paper's lr schedule, checkpoints) does not; both
+run the one Adam/L1 step loop, `srhw.train.steps`, on the same data pieces (T91 patches, `get_batch`):
+batch 16 of 48x48 LR patches, one "epoch" = 1000 iterations (srhw/data/patches.py).
 """
 
 import time
@@ -63,18 +63,18 @@ def finetune(net: torch.nn.Module, params, dataset: PatchDataset, stage: StageCo
         raise SrhwError("iterations must be >= 0")
     if stage.total == 0 or not params:
         return {"iters": 0, "loss": None, "seconds": 0.0}
-    opt = torch.optim.Adam(params, lr=stage.lr, betas=(0.9, 0.999), eps=1e-8)
+    from srhw.train.steps import adam, steps
+
+    opt = adam(params, stage.lr)
     net.train()
     t0, losses = time.perf_counter(), []
-    for step in range(stage.total):
-        lr_b, hr_b = get_batch(dataset, stage.seed * 1_000_003 + step, stage.batch)
-        loss = LOSSES[stage.loss](net(lr_b).float(), hr_b)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-        if log and (step + 1) % 100 == 0:
-            log(f"step {step + 1}/{stage.total} {stage.loss.upper()} {sum(losses[-100:]) / len(losses[-100:]):.3f}")
+    batch_of = lambda i: get_batch(dataset, stage.seed * 1_000_003 + i, stage.batch)  # noqa: E731
+    loss_of = LOSSES[stage.loss]
+    fn = lambda y, hr: loss_of(y.float(), hr)  # noqa: E731 - a QuantNet may return another dtype
+    for done, loss, _ in steps(net, opt, batch_of, 0, stage.total, loss=fn):
+        losses.append(loss)
+        if log and done % 100 == 0:
+            log(f"step {done}/{stage.total} {stage.loss.upper()} {sum(losses[-100:]) / len(losses[-100:]):.3f}")
     net.eval()
     tail = losses[-min(len(losses), 100):]
     return {"iters": stage.total, "loss": sum(tail) / len(tail), "seconds": time.perf_counter() - t0}

@@ -7,6 +7,14 @@
 """
 
 from srhw.train.config import TrainConfig
-from srhw.train.loop import train
+
+
+def __getattr__(name):
+    if name == "train":  # the loop needs torch; the config (and `srhw train --help`) does not
+        from srhw.train.loop import train
+
+        return train
+    raise AttributeError(f"module 'srhw.train' has no attribute {name!r}")
+
 
 __all__ = ["TrainConfig", "train"]

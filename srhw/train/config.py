@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from srhw.data.patches import ITERS_PER_EPOCH
+from srhw.data import ITERS_PER_EPOCH
 
 
 @dataclass

@@ -18,7 +18,6 @@ checks they end at the weights of one process with the same global batch.
 
 import csv
 import os
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from srhw.core.errors import SrhwError
 from srhw.core.io import write_text
 from srhw.train.config import TrainConfig
 from srhw.train.state import load_state, save_state
+from srhw.train.steps import adam, steps
 
 LOG_FIELDS = ("step", "loss", "lr", "val_psnr")
 LOSSES = {"l1": F.l1_loss, "l2": F.mse_loss}
@@ -140,7 +140,7 @@ def train(cfg: TrainConfig, resume=False, progress=True, validate=None):
         init_from(model, cfg.init, cfg.scale)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]  # MeanShift is fixed
-    optimizer = torch.optim.Adam(params, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps)
+    optimizer = adam(params, cfg.lr, cfg.betas, cfg.eps)
 
     step, acc = 0, {"loss_sum": 0.0, "n": 0}
     rows = []
@@ -169,21 +169,16 @@ def train(cfg: TrainConfig, resume=False, progress=True, validate=None):
                disable=None if (progress and rank == 0) else True)
     t_train, last_val = 0.0, None  # seconds spent in training steps (not validation or checkpoints)
     start = step
-    while step < stop:
-        t0 = time.perf_counter()
-        lr = cfg.lr_at(step)
-        for g in optimizer.param_groups:
-            g["lr"] = lr
-        lr_b, hr_b = get_batch(dataset, step, cfg.batch, rank, world)  # (B,C,p,p), (B,C,ps,ps)
-        lr_b, hr_b = lr_b.to(device, non_blocking=True), hr_b.to(device, non_blocking=True)
-        loss = LOSSES[cfg.loss](net(lr_b), hr_b)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        step += 1
-        acc["loss_sum"] += loss.item()  # .item() syncs a GPU: t_train is honest
+
+    def batch_of(i):
+        lr_b, hr_b = get_batch(dataset, i, cfg.batch, rank, world)  # (B,C,p,p), (B,C,ps,ps)
+        return lr_b.to(device, non_blocking=True), hr_b.to(device, non_blocking=True)
+
+    for step, loss, seconds in steps(net, optimizer, batch_of, step, stop, cfg.lr_at, LOSSES[cfg.loss]):
+        lr = cfg.lr_at(step - 1)
+        acc["loss_sum"] += loss
         acc["n"] += 1
-        t_train += time.perf_counter() - t0
+        t_train += seconds
         bar.update(1)
         row = None
         if step % cfg.log_every == 0 or step == total:
