@@ -2,7 +2,8 @@
 (synthesis, simulation, whole images and place-and-route run as parallel jobs on a loaded machine).
 
 Sections keep their sources: `synthesis` (yosys), `simulation` (cocotb), `whole_images` (cocotb,
-CheckHarness), `ecp5` (nextpnr); `commands` lists the command lines that produced them.
+CheckHarness), `ecp5` (nextpnr), `hls` (the hls4ml project of the same folding and its g++ C-sim, from
+`srhw rtl stream-hls`); `commands` lists the command lines that produced them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def combine(rows: list, note: str = "") -> dict:
             out["whole_images"] = r["whole_images"]
         if "ecp5" in r:
             out["ecp5"] = r["ecp5"]
+        if "hls" in r:
+            out["hls"] = r["hls"]
     if "synthesis" in out and "simulation" in out:
         s = out["simulation"]
         out["acceptance"] = {"fits": out["synthesis"]["fits"], "fps": s["fps"], "meets_target": s["meets_target"],
