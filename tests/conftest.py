@@ -19,6 +19,11 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
+# Under pytest-xdist each worker gets one core's worth of torch threads, so the workers do not oversubscribe.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
+
+
 def pytest_sessionstart(session):
     if in_ci() and not (default_data_dir() / "Set5").is_dir():
         raise pytest.UsageError(f"CI=true but the benchmark data is missing: {default_data_dir()} has no Set5 "

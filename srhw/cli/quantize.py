@@ -34,6 +34,9 @@ def add_arguments(p):
         q.add_argument("--patch", type=int, default=48, help="LR training patch side (paper: 48)")
         q.add_argument("--calib-batches", type=int, default=4, help="calibration batches of 16 LR patches")
         q.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+        q.add_argument("--act-scales", choices=("pow2", "any"), default="pow2",
+                       help="activation scales: pow2 = 2^-f fixed-point formats (adds are shifts; default), any = "
+                            "calibrated max/qmax (up to 1 bit finer; adds need multipliers)")
         if name == "int8":
             q.add_argument("--epochs", type=EPOCHS, default=5, help="QAT epochs of 1000 iterations (paper: 5)")
             q.add_argument("--iters", type=int, default=None, help="QAT iterations (overrides --epochs)")
@@ -73,7 +76,7 @@ def run(args):
         raise SrhwError(f"unsupported scale {args.scale}: use 2, 3 or 4")
     resolve(args.model)  # a malformed spec fails here, before anything is read or written
     check_out(args.out, args.force)
-    cfg = QuantConfig(calib_batches=args.calib_batches)
+    cfg = QuantConfig(calib_batches=args.calib_batches, pow2_scales=args.act_scales == "pow2")
     if args.scheme == "int8":
         from srhw.quant.int8 import load_float_model, run_int8
 
