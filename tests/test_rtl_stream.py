@@ -251,3 +251,51 @@ def test_build_of_a_real_time_network_at_an_fps_the_part_cannot_meet_exits_2_wri
     errors = [l for l in p.stderr.splitlines() if "error" in l]
     assert len(errors) == 1 and "layer tail" in errors[0] and "more than xc7z020's 220" in errors[0], p.stderr
     assert "Traceback" not in p.stderr and not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_report_combines_rows_and_adds_up_whole_image_subsets():
+    from rtl.stream.report import combine
+
+    base = {"graph_sha256": "0" * 64, "part": "xc7z020", "clock_mhz": 150.0, "target_fps": 30.0, "in_frame": [640, 360],
+            "out_frame": [1280, 720], "folding": {"a": [1, 2]}, "schedule": {}, "buffer_bits": 1}
+    img = lambda n, e: {"image": n, "errors": e, "flag_errors": 0}  # noqa: E731
+    out = combine([{**base, "command": "c1", "whole_images": [img("bird", 0)]},
+                   {**base, "command": "c2", "whole_images": [img("baby", 0), img("head", None)]}])
+    assert [r["image"] for r in out["whole_images"]] == ["bird", "baby", "head"] and out["commands"] == ["c1", "c2"]
+    with pytest.raises(SrhwError, match="rows disagree on clock_mhz"):
+        combine([base, {**base, "clock_mhz": 100.0}])
+
+
+def test_set5_subset_by_name():
+    from srhw.data import default_data_dir
+
+    from rtl.stream.verify import set5_y
+
+    if not (default_data_dir() / "Set5").is_dir():
+        pytest.skip(f"Set5 LR images not found under {default_data_dir()}")
+    ims = set5_y(2, names=["bird"])
+    assert list(ims) == ["bird"] and ims["bird"].shape == (144, 144, 1) and ims["bird"].dtype == np.uint8
+    with pytest.raises(SrhwError, match="no Set5 image 'nope'"):
+        set5_y(2, names=["nope"])
+
+
+def test_a_failed_whole_image_run_is_a_failed_row_not_a_lost_sweep(tmp_path, monkeypatch):
+    import rtl.stream.verify as verify
+    from rtl.bench import BenchError
+
+    calls = []
+
+    def fake(sim, v, module, tb, build_dir, env):
+        calls.append(env["EXPECTED_BEATS"])
+        if len(calls) == 1:
+            raise BenchError("stream_check_tb wrote no summary; see test.log")
+        return {"checked": env["EXPECTED_BEATS"], "errors": 0, "flag_errors": 0, "cycles": 1, "cocotb_pass": True,
+                "build_s": 0.0, "run_s": 0.0}
+
+    monkeypatch.setattr(verify, "run_cocotb", fake)
+    g = random_graph(0)
+    ims = {"a": np.zeros((4, 6, 1), np.uint8), "b": np.full((4, 6, 1), 255, np.uint8)}
+    rows = verify.check_whole_images(g, {}, ims, tmp_path, log=lambda *_: None)
+    assert [r["image"] for r in rows] == ["a", "b"] and calls == [96, 96]
+    assert rows[0]["errors"] is None and not rows[0]["cocotb_pass"] and "no summary" in rows[0]["failed"]
+    assert rows[1]["errors"] == 0 and rows[1]["checked"] == 96

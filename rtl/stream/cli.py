@@ -35,6 +35,7 @@ def add_arguments(kernels):
     p.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
     p.add_argument("--set5", action="store_true", help="also stream every whole Set5 LR image (Y) bit-exact with "
                                                        "back-pressure (one Verilator build per image size; slow)")
+    p.add_argument("--images", help="with --set5: only these Set5 images (comma-separated names, e.g. bird,head)")
     p.add_argument("--report", help="also write the stream_rtl row (with this command line) to this JSON file")
     p.set_defaults(_kernel=run)
 
@@ -95,7 +96,7 @@ def run(args) -> int:
     if args.set5:
         from rtl.stream.verify import set5_y
 
-        images = set5_y(int(g.meta.get("scale", 2)))
+        images = set5_y(int(g.meta.get("scale", 2)), names=[n for n in (args.images or "").split(",") if n])
     row = build_stream(g, get_part(args.part), args.fps, args.clock_mhz, Path(args.out), synth=not args.no_synth,
                        simulate=not args.no_sim, pnr=args.pnr, sim=args.sim, images=images, out_frame=out_frame)
     if args.report:

@@ -31,8 +31,8 @@ def combine(rows: list, note: str = "") -> dict:
             out["synthesis"] = {k: r[k] for k in ("resources", "utilisation", "fits", "fit_limits")}
         if "cycles_per_frame" in r:
             out["simulation"] = {k: r[k] for k in SIM_KEYS}
-        if "whole_images" in r:
-            out["whole_images"] = r["whole_images"]
+        if "whole_images" in r:  # runs over subsets of the images add up
+            out.setdefault("whole_images", []).extend(r["whole_images"])
         if "ecp5" in r:
             out["ecp5"] = r["ecp5"]
         if "hls" in r:
