@@ -154,7 +154,7 @@ def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool
 
     gen = generate(graph, fps, clock_mhz, part, out_frame=tuple(out_frame))
     folding, plan = gen["folding"], gen["plan"]
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()  # the benches run in their build folders: every path they get is absolute
     row = {"design": "stream_rtl", "top": "srhw_stream", "part": part.name, "target_fps": fps, "clock_mhz": clock_mhz,
            "in_frame": [plan.width, plan.height], "out_frame": [plan.out_width, plan.out_height],
            "folding": {k: list(v) for k, v in folding["folds"].items()}, "schedule": folding,

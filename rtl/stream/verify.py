@@ -34,7 +34,7 @@ def extreme_frames(h: int, w: int, c: int, seed: int) -> list:
 def run_stream_bench(g: IntGraph, verilog_path, module: str, frames: np.ndarray, stress, build_dir,
                      sim: str = "icarus", seed: int = 1, valid_prob: float = 0.7, ready_prob: float = 0.6,
                      expected: np.ndarray | None = None) -> dict:
-    build_dir = Path(build_dir)
+    build_dir = Path(build_dir).resolve()  # the bench runs in its build folder: its paths must be absolute
     build_dir.mkdir(parents=True, exist_ok=True)
     frames = np.asarray(frames).astype(np.uint8)
     exp = golden_frames(g, frames) if expected is None else expected
@@ -54,7 +54,7 @@ def check_whole_images(g, folds: dict, images: dict, work_dir, sim: str = "veril
     from rtl.stream.harness import CheckHarness
     from rtl.stream.top import StreamTop
 
-    work = Path(work_dir)
+    work = Path(work_dir).resolve()
     rows = []
     for k, (name, im) in enumerate(images.items()):
         H, W, _ = im.shape
