@@ -75,10 +75,7 @@ def build_section(graph, cfg) -> dict:
 
 
 def write_artifacts(out, graph, sec) -> list:
-    """rtl/<node>.v for the first sp_conv node at its fit folding on a 32-pixel-wide tile, sim/ benches."""
-    import shutil
-    from pathlib import Path
-
+    """rtl/<node>.v for the first sp_conv node at its fit folding on a 32x32 tile; records it as sec["slice"]."""
     from rtl.adder_tree import to_verilog
     from rtl.sp_layer import SPLayer, SPLayerConfig
 
@@ -94,11 +91,10 @@ def write_artifacts(out, graph, sec) -> list:
                   node.attrs["SH"], cfg)
     files = [f"rtl/{node.name}.v"]
     (out / files[0]).write_text(to_verilog(dut, "sp_layer"))
-    sim_src = Path(__file__).resolve().parents[1] / "sim"
-    (out / "sim").mkdir(exist_ok=True)
-    for f in sorted(sim_src.glob("*.py")) + [sim_src / "Makefile"]:
-        shutil.copy(f, out / "sim" / f.name)
-        files.append(f"sim/{f.name}")
+    # what the build folder's sim/ bench needs to check this slice (srhw.flows.handoff writes it)
+    sec["slice"] = {"node": node.name, "module": node.attrs.get("module"), "verilog": files[0], "top": "sp_layer",
+                    "config": {k: getattr(cfg, k) for k in ("width", "height", "in_bits", "lo", "hi", "fold_r", "fold_n")},
+                    "c_in": int(dut.c_in), "c_out": int(dut.m), "r": int(wb.shape[0])}
     return files
 
 
@@ -125,9 +121,9 @@ def report_html_section(section: dict) -> str:
 
         fig, ax = plt.subplots(figsize=(8, 3))
         xs = range(len(section["layers"]))
-        ax.bar([x - 0.2 for x in xs], [l["dense_adds"] for l in section["layers"]], 0.4, label="dense (Table 5)")
+        ax.bar([x - 0.2 for x in xs], [l["dense_adds"] for l in section["layers"]], 0.4, label="dense adds/px")
         key = "cse_adds" if section["layers"][0].get("cse_adds") is not None else "naive_adds"
-        ax.bar([x + 0.2 for x in xs], [l[key] for l in section["layers"]], 0.4, label=key.replace("_", " "))
+        ax.bar([x + 0.2 for x in xs], [l[key] for l in section["layers"]], 0.4, label="CSE adds/px" if key == "cse_adds" else "pruned adds/px")  # the table's words
         ax.set_ylabel("adds per output pixel")
         ax.set_xlabel("SP layer")
         ax.legend()

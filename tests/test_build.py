@@ -42,7 +42,8 @@ def test_build_with_csim_is_bit_exact(ckpt, tmp_path):
     rep = json.loads((out / "report.json").read_text())
     for k in ("part", "capacity", "totals", "fits", "layers", "fps_720p", "clock_mhz", "csim"):
         assert k in rep, k
-    assert rep["part"] == "xc7z020" and rep["capacity"]["dsp"] == 220
+    assert rep["part"] == "xc7z020clg400-1" and rep["capacity"]["dsp"] == 220, "a bare xc7z020 is the PYNQ boards' part"
+    assert rep["part_choice"]["default_board"] == "PYNQ-Z1 / PYNQ-Z2" and "PYNQ-Z1" in (out / "report.md").read_text()
     assert set(rep["totals"]) >= {"lut", "ff", "dsp", "bram"} and rep["totals"]["source"] == "analytic"
     assert all({"name", "mults_per_pixel", "adds_per_pixel", "reuse_factor"} <= set(l) for l in rep["layers"])
     cs = rep["csim"]
@@ -68,7 +69,7 @@ def test_build_with_csim_is_bit_exact(ckpt, tmp_path):
     assert (out / "engine" / "srhw_engine.cpp").is_file() and (out / "engine" / "script.tcl").is_file()
     notes = " ".join(rep["notes"])
     assert "has no HLS code" not in notes and "engine/" in notes and "never synthesised" in notes
-    assert "Layer-sequential engine" in (out / "report.md").read_text() and "engine/, g++" in page
+    assert "Layer-sequential engine" in (out / "report.md").read_text() and "C-sim (g++" in page
     assert leftovers(tmp_path) == [], "temporary build folders left behind"
     assert not any(p.name.startswith(("csim-", "engine-csim-")) for p in out.iterdir()), "C-sim scratch left in the build"
 

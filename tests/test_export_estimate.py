@@ -9,7 +9,7 @@ import pytest
 from srhw.core.errors import SrhwError
 from srhw.export.engine import cost as ec
 from srhw.export import estimate as est
-from srhw.export.engine import compile_program, datapath_for_graph, program_cycles, run_engine_csim
+from srhw.export.engine import FIELDS, compile_program, datapath_for_graph, program_cycles, run_engine_csim
 from srhw.hw.parts import PARTS, get_part
 from srhw.profile import count_ops
 from srhw.quant import load_graph
@@ -26,7 +26,8 @@ def test_parts_table_capacities():
     z = get_part("xc7z020")
     assert z.capacity() == {"lut": 53_200, "ff": 106_400, "dsp": 220, "bram": 140}  # hardware.md / DS190
     assert get_part("xczu9eg").capacity() == {"lut": 274_080, "ff": 548_160, "dsp": 2_520, "bram": 912}
-    assert get_part("xc7z020clg400-1") is z, "package/speed suffix ignored"
+    full = get_part("xc7z020clg484-1")
+    assert full.name == "xc7z020clg484-1" and full.capacity() == z.capacity(), "package/speed kept, capacities the device's"
     assert set(PARTS) == {"xc7z020", "xc7z045", "xczu3eg", "xczu9eg", "xcku040"}
     for p in PARTS.values():
         assert p.source and p.lut < p.ff and p.dsp > 0 and p.bram > 0
@@ -142,36 +143,89 @@ def test_dsp48_and_bram36_rules_by_hand():
     assert ec.bram36(1, 1) == 1  # a partition never shares a BRAM36
 
 
-@pytest.mark.parametrize("spec,scale", [("st_bl(r=2c_out)", 2), ("st_bl(r=c_out, g=4)", 2), ("bls2", 2),
-                                        ("blrn-e(r=2)[rb]", 2), ("bl-e", 3)])
-def test_cycles_equal_the_engines_loop_iterations(spec, scale, tmp_path):
-    """The cost model counts exactly the pipelined-loop iterations a -DSRHW_COUNT_ITERS C-sim of the engine counts,
-    descriptor by descriptor (sp_conv, grouped sp_conv, conv, CA, add, slice/concat/shuffle, interleave, x3 shuffle)."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_hls_engine import test_images, tiny_graph
+# (spec, scale, store fusions): the unfused rows keep the CA pool pass and the pixel-shuffle pass covered
+COUNTED = [("st_bl(r=2c_out)", 2, True), ("st_bl(r=c_out, g=4)", 2, True), ("bls2", 2, True),
+           ("blrn-e(r=2)[rb]", 2, True), ("bl-e", 3, True), ("st_bl(r=2c_out)", 2, False), ("blrn-e(r=2)[rb]", 2, False)]
 
-    g = tiny_graph(spec, scale)
+
+@pytest.fixture(scope="module")
+def counting_engine(tmp_path_factory):
+    """One -DSRHW_COUNT_ITERS tb_engine (native types; ap_int: test_hls_engine) whose buffers cover the COUNTED
+    graphs: the program and weights are runtime data, so one compile serves them all (suite time)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_hls_engine import tiny_graph
+
+    from srhw.export.engine import EngineConfig, compile_testbench, write_project
+
+    graphs = {(s, k): tiny_graph(s, k) for s, k, _ in COUNTED}
+    cfg = EngineConfig()
+    for (s, k, fused) in COUNTED:
+        cfg = cfg.union(compile_program(graphs[(s, k)], store_fusions=fused).config)
+    work = tmp_path_factory.mktemp("counting")
+    g0 = next(iter(graphs.values()))
+    write_project(g0, work / "proj", config=cfg, program=compile_program(g0))
+    compile_testbench(work / "proj", work / "tb_count", native=True, count_iters=True)
+    return work / "tb_count", cfg, graphs
+
+
+@pytest.mark.parametrize("spec,scale,fused", COUNTED)
+def test_cycles_equal_the_engines_loop_iterations(spec, scale, fused, counting_engine, tmp_path):
+    """The cost model counts exactly the pipelined-loop iterations a -DSRHW_COUNT_ITERS C-sim of the engine counts,
+    descriptor by descriptor (sp_conv, grouped sp_conv, conv, CA, add, slice/concat/shuffle, interleave, x3 shuffle;
+    with and without the store fusions), and the C-sim is bit-exact."""
+    from test_hls_engine import test_images
+
+    binary, cfg, graphs = counting_engine
+    g = graphs[(spec, scale)]
     h, w = 9, 11
-    r = run_engine_csim(g, test_images(h, w), tmp_path, count_iters=True, native=True)  # ap_int: test_hls_engine
+    r = run_engine_csim(g, test_images(h, w), tmp_path, binary=binary, config=cfg, count_iters=True, native=True,
+                        store_fusions=fused)
     assert r["mismatches"] == 0
-    prog = compile_program(g)
+    prog = compile_program(g, store_fusions=fused)
     pred = [c["total"] for c in program_cycles(prog, h, w)]
     assert r["iters"] == pred, [(n, a, b) for n, a, b in zip(prog.names, r["iters"], pred) if a != b][:5]
 
 
+def test_store_fusions_apply_and_save_cycles():
+    """The CA channel sums ride on the store of the op before the CA (a sum-product conv in st_bl, an add in ERUM) and
+    the pixel shuffle is the upsampling conv's store map: fewer descriptors and cycles, the same DDR writes."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_hls_engine import tiny_graph
+
+    f = {k: FIELDS.index(k) for k in ("OP", "SUMS", "PS")}
+    for spec, producer in (("st_bl(r=2c_out)", "sp_conv"), ("blrn-e(r=2)[rb]", "add")):
+        g = tiny_graph(spec, 2)
+        on, off = compile_program(g), compile_program(g, store_fusions=False)
+        n_ca = sum(n.op == "ca" for n in g.nodes)
+        summing = [d for d in on.descs if d[f["SUMS"]] and d[f["OP"]] != ec.OPS["ca"]]
+        assert len(summing) == n_ca and {d[f["OP"]] for d in summing} == {ec.OPS[producer]}
+        assert sum(d[f["SUMS"]] for d in on.descs if d[f["OP"]] == ec.OPS["ca"]) == n_ca
+        assert not any(d[f["SUMS"]] or d[f["PS"]] for d in off.descs)
+        cyc = [sum(c["total"] for c in program_cycles(p, 9, 11)) for p in (on, off)]
+        assert cyc[0] < cyc[1], (spec, cyc)
+    st = compile_program(tiny_graph("st_bl(r=2c_out)", 2))
+    assert [d[f["PS"]] for d in st.descs if d[f["PS"]]] == [2]
+    assert not any(d[f["OP"]] == ec.OPS["pixel_shuffle"] for d in st.descs)
+
+
 @pytest.mark.parametrize("spec,dp", [
     ("st_bl(r=2c_out)", ec.Datapath(lanes=3, simd=5, tsimd=24, b_lanes=5, c_lanes=3, c_tsimd=8, gather=4, ew=3, beat=32,
-                                    pack=1)),
+                                    pack=1, gcols=3)),
     ("blrn-e(r=2)[rb]", ec.Datapath(lanes=5, simd=7, tsimd=8, b_lanes=0, c_lanes=0, c_tsimd=4, gather=8, ew=5, beat=64,
-                                    pack=1)),
+                                    pack=1, gcols=2)),
 ])
 def test_any_datapath_is_bit_exact_and_counted(spec, dp, tmp_path):
-    """Lane counts that are not powers of two, an odd packed lane, 32- and 64-byte beats, no ternary array (INT8):
-    still bit-exact, and the model still counts the C-sim's iterations."""
+    """Lane counts that are not powers of two, an odd packed lane, 32- and 64-byte beats, no ternary array (INT8),
+    several window columns per gather cycle (3 of a 3-wide row; 2: a row in two steps; and the one-column fallback
+    where a tap's channels exceed the gather width): still bit-exact, and the model still counts the C-sim's
+    iterations."""
     sys.path.insert(0, str(Path(__file__).parent))
     from test_hls_engine import test_images, tiny_graph
 
     g = tiny_graph(spec, 2)
+    cigs = {d["IN0_C"] // max(d["GROUPS"], 1) for d in (dict(zip(FIELDS, v)) for v in compile_program(g).descs)
+            if d["OP"] in (ec.OPS["conv"], ec.OPS["sp_conv"]) and d["KW"] > 1}
+    assert min(cigs) <= dp.gather < max(cigs), "both gather paths: several columns per cycle, and one"
     r = run_engine_csim(g, test_images(7, 10), tmp_path, datapath=dp, count_iters=True, native=True)
     assert r["mismatches"] == 0
     prog = compile_program(g, datapath=dp)

@@ -202,5 +202,13 @@ def test_full_size_shipped_models(golden, tmp_path):
     # the cost model counts the full-size program's loop iterations exactly, descriptor by descriptor
     prog = compile_program(g)
     assert n["iters"] == [c["total"] for c in program_cycles(prog, 32, 32)]
+    # the datapath the xczu9eg gets for this program: 3 window columns per gather cycle, wide beats, the fusions
+    from srhw.export.engine import datapath_for_graph
+    from srhw.hw.parts import get_part
+
+    dp = datapath_for_graph(g, get_part("xczu9eg"))
+    assert dp.gcols > 1
+    z = run_engine_csim(g, big[:, :16, :16], tmp_path / "zu9eg", native=True, count_iters=True, datapath=dp)
+    assert z["mismatches"] == 0 and z["iters"] == [c["total"] for c in program_cycles(compile_program(g, datapath=dp), 16, 16)]
     print({golden: {k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items() if k != "outputs"},
            "native_32x32": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in n.items() if k != "outputs"}})

@@ -43,6 +43,7 @@ def _srhw(*args):
     ["rtl", "fit", "--clock-mhz", "nan"],
     ["train", "--lr", "nan"],
     ["quantize", "int8", "--scale", "2", "--checkpoint", "x.safetensors", "--out", "o", "--lr", "inf"],
+    ["quantize", "int8", "--model", "sesr", "--scale", "2", "--checkpoint", "x.safetensors", "--out", "o", "--equalize", "1.5"],
 ])
 def test_cli_float_flags_exit_2_with_one_error_line(argv, tmp_path):
     r = _srhw(*argv)

@@ -128,12 +128,20 @@ static inline void tick(int stage) {
 // SRHW_LB_BITS (the program's widest conv input code, not the 16 bits of a DDR map), reshaped so one word holds
 // the SRHW_GATHER channels the gather reads per cycle. 'same' padding is the gather's: taps outside the map read
 // as zero, so no pad columns are stored.
-#define SRHW_LB_PIXELS ((SRHW_MAX_K - 1) * SRHW_MAX_W + SRHW_MAX_K + 1)
+// The ring is a multiple of SRHW_GCOLS pixels, the line buffer's pixel banks (cyclic): the GCOLS adjacent taps the
+// gather reads per cycle sit in consecutive slots, so in different banks, across the wrap too.
+#define SRHW_LB_PIXELS (((SRHW_MAX_K - 1) * SRHW_MAX_W + SRHW_MAX_K + 1 + SRHW_GCOLS - 1) / SRHW_GCOLS * SRHW_GCOLS)
 static lb_t line_buf[SRHW_LB_PIXELS][SRHW_MAX_CIN];
-static inline int lb_ring(int kh, int kw, int w) { return (kh - 1) * w + 2 * (kw / 2) + 2; }
+static inline int lb_ring(int kh, int kw, int w) { return round_up((kh - 1) * w + 2 * (kw / 2) + 2, SRHW_GCOLS); }
 static lb_t window[SRHW_MAX_TAPS];  // one pixel's k*k*c_in/g taps, zero-padded to SIMD / TSIMD (ping-pong)
 static hid_t hidden[SRHW_MAX_HID];  // sum-product hidden vector h = accb * a of one group, zero-padded (ping-pong)
-static act_t out_buf[SRHW_MAX_COUT];  // one pixel's output codes, before the store (ping-pong)
+static act_t out_buf[SRHW_MAX_COUT];  // one pixel's output codes in store order, before the store (ping-pong)
+// channel attention: the per-channel sums of its input (written by its own pool pass, or -- D_SUMS -- by the store of
+// the conv / add just before it), the pooled vector, the FC1 outputs, the attention codes
+static big_t ca_sum[SRHW_MAX_C];
+static big_t ca_pool[SRHW_MAX_C];
+static big_t ca_hid[SRHW_MAX_CA_HID];
+static ap_uint<16> ca_att[SRHW_MAX_C];
 
 // the running conv's weights, lane-major: lane l holds output channels l, l + LANES, ... of each group,
 // reshaped so one word holds the SIMD weights a lane reads per cycle
@@ -179,26 +187,35 @@ static void load_for_pixel(const uint8_t *arena, const Fmap &in, int ring, int k
         load_pixels(arena, in, ring, y + ph, x + pw, x + pw + 1, S_LOAD);
 }
 
-// Gather the k x k x (c_in/g) window of group `gi` at output (y, x) into `window` (order ky, kx, ci),
-// GATHER channels per cycle; taps outside the map are zero. Taps [k*k*c_in/g, taps_p) stay zero from clear_window.
+// Gather the k x k x (c_in/g) window of group `gi` at output (y, x) into `window` (order ky, kx, ci), GATHER
+// channels of up to GCOLS horizontally adjacent taps per cycle; taps outside the map are zero. Taps
+// [k*k*c_in/g, taps_p) stay zero from clear_window. Several columns per cycle only when one tap's channels fit one
+// gather word (cig <= GATHER): the cycle's writes are then one contiguous run of at most GCOLS x GATHER window
+// taps (distinct banks of its MAX_PAR-way partition), and its reads GCOLS consecutive ring slots (distinct banks of
+// the line buffer's GCOLS-way pixel partition: the ring is a multiple of GCOLS).
 static void gather_window(const Fmap &in, int ring, int y, int x, int kh, int kw, int gi, int cig) {
-    int t = 0;
+    const int cols = cig <= SRHW_GATHER ? SRHW_GCOLS : 1;
 gather:
     for (int ky = 0; ky < kh; ky++) {
         const int yy = y + ky - kh / 2;
-        for (int kx = 0; kx < kw; kx++) {
-            const int xx = x + kx - kw / 2;
-            const bool inside = yy >= 0 && yy < in.h && xx >= 0 && xx < in.w;
-            const int slot = inside ? int((uint64_t(yy) * in.w + xx) % ring) : 0;
+        for (int kx0 = 0; kx0 < kw; kx0 += cols) {
             for (int c0 = 0; c0 < cig; c0 += SRHW_GATHER) {
 #pragma HLS PIPELINE II = 1
                 SRHW_STAGE(S_GATHER);
-                for (int s = 0; s < SRHW_GATHER; s++) {
+                for (int j = 0; j < SRHW_GCOLS; j++) {
 #pragma HLS UNROLL
-                    if (c0 + s < cig) window[t + c0 + s] = inside ? line_buf[slot][gi * cig + c0 + s] : lb_t(0);
+                    const int kx = kx0 + j, xx = x + kx - kw / 2;
+                    if (j < cols && kx < kw) {
+                        const bool inside = yy >= 0 && yy < in.h && xx >= 0 && xx < in.w;
+                        const int slot = inside ? int((uint64_t(yy) * in.w + xx) % ring) : 0;
+                        const int t = (ky * kw + kx) * cig;
+                        for (int s = 0; s < SRHW_GATHER; s++) {
+#pragma HLS UNROLL
+                            if (c0 + s < cig) window[t + c0 + s] = inside ? line_buf[slot][gi * cig + c0 + s] : lb_t(0);
+                        }
+                    }
                 }
             }
-            t += cig;
         }
     }
 }
@@ -213,16 +230,49 @@ pad_w:
     }
 }
 
-// The store stage: one pixel's output codes from out_buf to the arena, one beat per cycle (write port).
-static void store_pixel(uint8_t *arena_wr, const Fmap &out, int y, int x) {
-    const int e = per_beat(out.t);
-store:
-    for (int o0 = 0; o0 < out.c; o0 += e) {
+// The output map of a conv descriptor: its own (r = 1), or -- D_PS = r -- the pixel-shuffled map it writes directly
+// (out[c][y*r + i][x*r + j] = conv[c*r*r + i*r + j][y][x]: the shuffle is the store's address map, no pass of its own)
+static inline int ps_factor(const int32_t *d) { return d[D_PS] > 1 ? d[D_PS] : 1; }
+
+static inline Fmap stored_map(const int32_t *d, int H, int W) {
+    const int r = ps_factor(d);
+    Fmap m = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F] * r);
+    m.c /= r * r;
+    return m;
+}
+
+// out_buf position of conv output channel o: grouped by sub-pixel q = o mod r^2, so the store reads contiguous runs
+static inline int obuf_index(int o, int rr, int cps) { return (o % rr) * cps + o / rr; }
+
+// D_SUMS on a conv / add: its store also sums each channel of the map it writes into ca_sum, for the channel
+// attention right after it (which then skips its own pool pass: one read of the map less)
+static void clear_sums(int c) {
+clear_sums:
+    for (int ch = 0; ch < c; ch++) {
 #pragma HLS PIPELINE II = 1
-        SRHW_STAGE(S_STORE);
-        for (int s = 0; s < SRHW_BEAT; s++) {
+        SRHW_COUNT();
+        ca_sum[ch] = 0;
+    }
+}
+
+// The store stage: one pixel's output codes from out_buf to the arena, one beat per cycle (write port); r x r
+// sub-pixels of out.c codes each through the shuffle's address map; with `sums`, each code also into its channel's sum
+static void store_pixel(uint8_t *arena_wr, const Fmap &out, int y, int x, int r, bool sums) {
+    const int e = per_beat(out.t);
+store_q:
+    for (int q = 0; q < r * r; q++) {
+    store:
+        for (int o0 = 0; o0 < out.c; o0 += e) {
+#pragma HLS PIPELINE II = 1
+            SRHW_STAGE(S_STORE);
+            for (int s = 0; s < SRHW_BEAT; s++) {
 #pragma HLS UNROLL
-            if (s < e && o0 + s < out.c) fm_store(arena_wr, out, hwc(out, y, x, o0 + s), out_buf[o0 + s]);
+                if (s < e && o0 + s < out.c) {
+                    const act_t v = out_buf[q * out.c + o0 + s];
+                    fm_store(arena_wr, out, hwc(out, y * r + q / r, x * r + q % r, o0 + s), v);
+                    if (sums) ca_sum[o0 + s] += v;
+                }
+            }
         }
     }
 }
@@ -251,7 +301,9 @@ static inline void mul_pair(lb_t x, w8_t wl, w8_t wh, acc_t &pl, acc_t &ph) {
 // ----------------------------------------------------------------------------------------------
 static int conv_layer(const int32_t *d, const int32_t *wts, const uint8_t *arena, uint8_t *arena_wr, int H, int W) {
     const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
-    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
+    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);  // out.c: the conv's channels
+    const Fmap st = stored_map(d, H, W);  // what the store writes (pixel-shuffled when D_PS)
+    const int r = ps_factor(d), rr = r * r;
     const int g = d[D_GROUPS], kh = d[D_KH], kw = d[D_KW];
     const int cig = in.c / g, cog = out.c / g;
     const int taps = kh * kw * cig, taps_p = round_up(taps, SRHW_SIMD);
@@ -284,6 +336,7 @@ load_w:
 
     // 2. per pixel, a dataflow: load | gather | MAC (LANES x SIMD per cycle) + requant | store
     clear_window(taps, taps_p);
+    if (d[D_SUMS]) clear_sums(st.c);
     for (int r = 0; r < kh / 2; r++) load_pixels(arena, in, ring, r, 0, in.w, -1);
 rows_y:
     for (int y = 0; y < in.h; y++) {
@@ -343,12 +396,13 @@ rows_y:
                         const int o = tt * SRHW_LANES + l;
                         if (o < cog) {
                             const wide_t prod = wide_t(acc[l]) * wide_t(mult_buf[l][row]);
-                            out_buf[gi * cog + o] = clamp(rshift_round(prod, shift_buf[l][row]), d[D_LO], d[D_HI]);
+                            out_buf[obuf_index(gi * cog + o, rr, st.c)] =
+                                clamp(rshift_round(prod, shift_buf[l][row]), d[D_LO], d[D_HI]);
                         }
                     }
                 }
             }
-            store_pixel(arena_wr, out, y, x);
+            store_pixel(arena_wr, st, y, x, r, d[D_SUMS] != 0);
             SRHW_PIXEL_DONE();
         }
     }
@@ -362,7 +416,9 @@ rows_y:
 #if SRHW_B_LANES > 0
 static int sp_conv_layer(const int32_t *d, const int32_t *wts, const uint8_t *arena, uint8_t *arena_wr, int H, int W) {
     const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
-    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);
+    const Fmap out = fmap(d, D_OUT, D_OUT_C, D_OUT_T, H, W, d[D_F]);  // out.c: the conv's channels
+    const Fmap st = stored_map(d, H, W);  // what the store writes (pixel-shuffled when D_PS)
+    const int ps = ps_factor(d), rr = ps * ps;
     const int g = d[D_GROUPS], k = d[D_KH], r = d[D_HID];
     const int cig = in.c / g, rg = r / g, cog = out.c / g;
     const int taps = k * k * cig, taps_p = round_up(taps, SRHW_TSIMD), rg_p = round_up(rg, SRHW_C_TSIMD);
@@ -407,6 +463,7 @@ load_wc:
 
     // 2. per pixel, a dataflow: load | gather | W_b lanes -> r multiplies | W_c lanes -> shift, clamp | store
     clear_window(taps, taps_p);
+    if (d[D_SUMS]) clear_sums(st.c);
 pad_h:  // hidden[rg, rg_p) stays zero for the layer (the scale step writes j < rg only)
     for (int j = rg; j < rg_p; j++) {
 #pragma HLS PIPELINE II = 1
@@ -472,11 +529,13 @@ rows_y:
                     for (int l = 0; l < SRHW_C_LANES; l++) {
 #pragma HLS UNROLL
                         const int o = tt * SRHW_C_LANES + l;
-                        if (o < cog) out_buf[gi * cog + o] = clamp(rshift_round(wide_t(acc[l]), d[D_SH]), d[D_LO], d[D_HI]);
+                        if (o < cog)
+                            out_buf[obuf_index(gi * cog + o, rr, st.c)] =
+                                clamp(rshift_round(wide_t(acc[l]), d[D_SH]), d[D_LO], d[D_HI]);
                     }
                 }
             }
-            store_pixel(arena_wr, out, y, x);
+            store_pixel(arena_wr, st, y, x, ps, d[D_SUMS] != 0);
             SRHW_PIXEL_DONE();
         }
     }
@@ -499,6 +558,8 @@ static int add_layer(const int32_t *d, const uint8_t *arena, const uint8_t *aren
     const uint64_t n = uint64_t(out.h) * uint64_t(out.w) * uint64_t(out.c);
     const int e0 = per_beat2(a.t, b.t) < per_beat(out.t) ? per_beat2(a.t, b.t) : per_beat(out.t);
     const int e = e0 < SRHW_EW ? e0 : SRHW_EW;  // EW codes per cycle: 2 x EW multipliers
+    const bool sums = SRHW_CA_SUMS && d[D_SUMS] != 0;  // EW more adders, only in an engine whose program needs them
+    if (sums) clear_sums(out.c);
 add:
     for (uint64_t i0 = 0; i0 < n; i0 += e) {
 #pragma HLS PIPELINE II = 1
@@ -508,7 +569,9 @@ add:
             const uint64_t i = i0 + s;
             if (s < e && i < n) {
                 const big_t acc = big_t(fm_load(arena, a, i)) * ma + big_t(fm_load(arena_b, b, i)) * mb;
-                fm_store(arena_wr, out, i, clamp(rshift_round(wide_t(acc), d[D_SH]), d[D_LO], d[D_HI]));
+                const act_t y = clamp(rshift_round(wide_t(acc), d[D_SH]), d[D_LO], d[D_HI]);
+                fm_store(arena_wr, out, i, y);
+                if (sums) ca_sum[i % out.c] += y;
             }
         }
     }
@@ -538,11 +601,6 @@ act:
 //   p = round_div(sum_hw x, H*W); h = clamp(rq(W1 p + B1), HID_LO, HID_HI); z = clamp(rq(W2 h + B2), Z_LO, Z_HI);
 //   a = LUT[z - Z_LO]; y = clamp(rshift_round(x * a * MY, SH), LO, HI)       (rq(v) = rshift_round(v*M, SH))
 // ----------------------------------------------------------------------------------------------
-static big_t ca_sum[SRHW_MAX_C];
-static big_t ca_pool[SRHW_MAX_C];
-static big_t ca_hid[SRHW_MAX_CA_HID];
-static ap_uint<16> ca_att[SRHW_MAX_C];
-
 static int ca_layer(const int32_t *d, const int32_t *wts, const uint8_t *arena, const uint8_t *arena_b,
                     uint8_t *arena_wr, int H, int W) {
     const Fmap in = fmap(d, D_IN0, D_IN0_C, D_IN0_T, H, W, d[D_F]);
@@ -553,20 +611,17 @@ static int ca_layer(const int32_t *d, const int32_t *wts, const uint8_t *arena, 
     const uint64_t pixels = uint64_t(in.h) * uint64_t(in.w), n = pixels * uint64_t(c);
     const int e = per_beat2(in.t, out.t);
 
-    // pass 1: global sum per channel (the declared pool_bits bound a 720p LR map), e codes per cycle
-clear_sum:
-    for (int ch = 0; ch < c; ch++) {
-#pragma HLS PIPELINE II = 1
-        SRHW_COUNT();
-        ca_sum[ch] = 0;
-    }
+    // pass 1: global sum per channel (the declared pool_bits bound a 720p LR map), e codes per cycle -- unless
+    // (D_SUMS) the conv / add that wrote the map summed it on its store
+    const uint64_t n1 = d[D_SUMS] ? 0 : n;
+    if (!d[D_SUMS]) clear_sums(c);
 pool:
-    for (uint64_t i0 = 0; i0 < n; i0 += e) {
+    for (uint64_t i0 = 0; i0 < n1; i0 += e) {
 #pragma HLS PIPELINE II = 1
         SRHW_COUNT();
         for (int s = 0; s < SRHW_BEAT; s++) {
 #pragma HLS UNROLL
-            if (s < e && i0 + s < n) ca_sum[(i0 + s) % c] += fm_load(arena, in, i0 + s);
+            if (s < e && i0 + s < n1) ca_sum[(i0 + s) % c] += fm_load(arena, in, i0 + s);
         }
     }
 mean:
@@ -761,6 +816,7 @@ int srhw_engine(const int32_t *prog, int32_t n_layers, const int32_t *wts, const
     SRHW_PRAGMA(HLS ARRAY_PARTITION variable = window cyclic factor = SRHW_MAX_PAR)
     SRHW_PRAGMA(HLS ARRAY_PARTITION variable = out_buf cyclic factor = SRHW_BEAT)
     SRHW_PRAGMA(HLS ARRAY_RESHAPE variable = line_buf dim = 2 cyclic factor = SRHW_GATHER)
+    SRHW_PRAGMA(HLS ARRAY_PARTITION variable = line_buf dim = 1 cyclic factor = SRHW_GCOLS)
 #if SRHW_B_LANES > 0
 #pragma HLS ARRAY_PARTITION variable = wb_buf dim = 1 complete
 #pragma HLS ARRAY_PARTITION variable = wc_buf dim = 1 complete
@@ -773,6 +829,7 @@ int srhw_engine(const int32_t *prog, int32_t n_layers, const int32_t *wts, const
 #pragma HLS BIND_STORAGE variable = cbias_buf type = ram_1p impl = lutram
 #pragma HLS BIND_STORAGE variable = hidden type = ram_2p impl = lutram
 #endif
+    SRHW_PRAGMA(HLS ARRAY_PARTITION variable = ca_sum cyclic factor = SRHW_BEAT)
 #pragma HLS BIND_STORAGE variable = line_buf type = ram_2p impl = bram
 #pragma HLS BIND_STORAGE variable = window type = ram_2p impl = lutram
 #pragma HLS BIND_STORAGE variable = out_buf type = ram_2p impl = lutram

@@ -14,7 +14,8 @@
 //     trees, no multiplier: a 2-bit code selects +x, -x or 0), then the lane's scale a_j (one DSP48 each);
 //   * sum-product W_c: SRHW_C_LANES output channels x SRHW_C_TSIMD terms per cycle, its own trees sized
 //     for its share of the work (W_c does ~1/6 of W_b's adds, at the wider hidden width);
-//   * the window gathers SRHW_GATHER channels per cycle from the line buffer (banked SRHW_GATHER ways);
+//   * the window gathers SRHW_GATHER channels of SRHW_GCOLS adjacent taps per cycle from the line buffer (its words
+//     SRHW_GATHER channels wide, its pixels in SRHW_GCOLS banks);
 //   * every map moves in SRHW_BEAT-byte AXI beats on separate read and write ports, one beat per port and cycle.
 // A conv's pixel runs as a dataflow of stages -- load (the line buffer's new pixel), window gather, MAC or
 // W_b, W_c, store -- with ping-pong buffers between them (window, hidden vector, output codes), so in steady
@@ -40,7 +41,7 @@
 // SRHW_ACCB_BITS / SRHW_ACC_BITS the W_b / conv and W_c accumulators, SRHW_M_BITS / SRHW_A_BITS the conv
 // multipliers and the scales a_j. Every multiplier and adder is as wide as the values it carries.
 #if !defined(SRHW_LANES) || !defined(SRHW_SIMD) || !defined(SRHW_B_LANES) || !defined(SRHW_TSIMD) || \
-    !defined(SRHW_C_LANES) || !defined(SRHW_C_TSIMD) || !defined(SRHW_GATHER) || !defined(SRHW_BEAT) || \
+    !defined(SRHW_C_LANES) || !defined(SRHW_C_TSIMD) || !defined(SRHW_GATHER) || !defined(SRHW_GCOLS) || !defined(SRHW_BEAT) || \
     !defined(SRHW_PACK) || !defined(SRHW_LB_BITS) || !defined(SRHW_H_BITS) || !defined(SRHW_ACCB_BITS) || \
     !defined(SRHW_ACC_BITS) || !defined(SRHW_M_BITS) || !defined(SRHW_A_BITS)
 #error "srhw_config.h must define the datapath (write it with srhw.export.engine)"
@@ -147,6 +148,8 @@ enum Field {
     D_CH0, D_CH_STEP,         // slice: first input channel; concat/interleave: first output channel, step
     D_FUSE,                   // CA fused with the residual add reading it: 0 no, 1 as its input a, 2 as its input b
     D_ADD_SH, D_Y_LO, D_Y_HI, // fused: the add's shift (MA, MB, LO, HI are the add's), the CA's own clamp
+    D_SUMS,                   // conv/sp_conv/add: 1 = its store also sums each channel for the CA after it; CA: 1 = sums ready
+    D_PS,                     // conv/sp_conv: r > 1 = it writes the pixel-shuffled map (the shuffle as its store's address map)
     SRHW_DESC_WORDS
 };
 

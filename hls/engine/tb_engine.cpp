@@ -21,7 +21,7 @@ enum Header {
     H_MAGIC, H_VERSION, H_DESC_WORDS, H_N_LAYERS, H_ARENA_UNITS,
     H_IN_OFF, H_IN_C, H_IN_T, H_OUT_OFF, H_OUT_C, H_OUT_T, H_OUT_F, H_WEIGHT_WORDS,
     H_LANES, H_SIMD, H_B_LANES, H_B_TSIMD, H_C_LANES, H_C_TSIMD, H_GATHER, H_BEAT, H_PACK,  // the datapath
-    H_RESERVED0, H_RESERVED1,
+    H_GCOLS, H_RESERVED1,
     H_WORDS = 24
 };
 static const int32_t MAGIC = 0x57485253;  // "SRHW"
@@ -65,7 +65,8 @@ int main(int argc, char **argv) {
     }
     if (prog[H_LANES] != SRHW_LANES || prog[H_SIMD] != SRHW_SIMD || prog[H_B_LANES] != SRHW_B_LANES ||
         prog[H_B_TSIMD] != SRHW_TSIMD || prog[H_C_LANES] != SRHW_C_LANES || prog[H_C_TSIMD] != SRHW_C_TSIMD ||
-        prog[H_GATHER] != SRHW_GATHER || prog[H_BEAT] != SRHW_BEAT || prog[H_PACK] != SRHW_PACK) {
+        prog[H_GATHER] != SRHW_GATHER || prog[H_BEAT] != SRHW_BEAT || prog[H_PACK] != SRHW_PACK ||
+        prog[H_GCOLS] != SRHW_GCOLS) {
         std::fprintf(stderr, "tb_engine: %s is laid out for another datapath (srhw_config.h)\n", argv[1]);
         return 2;
     }

@@ -58,7 +58,7 @@ def make_config(args) -> BuildConfig:
     if args.clock_old is not None:
         deprecated("--clock", "--clock-mhz")
         args.clock = args.clock_old
-    out = Path(args.out) if args.out else Path("build") / f"{_slug(spec)}-x{args.scale}-{part.name}-{args.clock:g}mhz"
+    out = Path(args.out) if args.out else Path("build") / f"{_slug(spec)}-x{args.scale}-{part.given or part.name}-{args.clock:g}mhz"
     if args.clock <= 0:
         raise SrhwError("--clock-mhz must be positive")
     if args.fps <= 0:

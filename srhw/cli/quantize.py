@@ -14,7 +14,10 @@ from dataclasses import replace
 from srhw.core.errors import SrhwError
 from srhw.core.io import check_out, staged_output
 from srhw.quant.config import STAGE_SCHEDULE
-from srhw.cli.common import EPOCHS, LEARNING_RATE
+from srhw.cli.common import EPOCHS, LEARNING_RATE, number
+
+
+UNIT = number(0.0, 1.0)  # a finite number in [0, 1]
 
 
 def add_arguments(p):
@@ -38,9 +41,14 @@ def add_arguments(p):
                        help="activation scales: pow2 = 2^-f fixed-point formats (adds are shifts; default), any = "
                             "calibrated max/qmax (up to 1 bit finer; adds need multipliers)")
         if name == "int8":
+            q.add_argument("--equalize", type=UNIT, default=0.0, metavar="ALPHA",
+                           help="cross-layer equalization of conv-ReLU-conv pairs before calibration, strength in "
+                                "[0, 1] (default 0 = off, the paper's recipe; 0.5 splits the channel spread)")
             q.add_argument("--epochs", type=EPOCHS, default=5, help="QAT epochs of 1000 iterations (paper: 5)")
             q.add_argument("--iters", type=int, default=None, help="QAT iterations (overrides --epochs)")
             q.add_argument("--lr", type=LEARNING_RATE, default=5e-5, help="QAT learning rate (paper: 5e-5)")
+            q.add_argument("--loss", choices=("l1", "l2"), default=None,
+                           help="QAT loss (default: the checkpoint's training loss from its sidecar, else l1 as the paper)")
             q.add_argument("--tflite", action="store_true", help="also write model.tflite: the checkpoint retrained under TFLite's int8 "
                            "scheme (--tflite-iters at --lr), then converted full-integer")
             q.add_argument("--tflite-iters", type=int, default=None,
@@ -76,13 +84,15 @@ def run(args):
         raise SrhwError(f"unsupported scale {args.scale}: use 2, 3 or 4")
     resolve(args.model)  # a malformed spec fails here, before anything is read or written
     check_out(args.out, args.force)
-    cfg = QuantConfig(calib_batches=args.calib_batches, pow2_scales=args.act_scales == "pow2")
+    cfg = QuantConfig(calib_batches=args.calib_batches, pow2_scales=args.act_scales == "pow2",
+                      equalize=getattr(args, "equalize", 0.0))
     if args.scheme == "int8":
         from srhw.quant.int8 import load_float_model, run_int8
 
-        load_float_model(args.checkpoint, args.model, args.scale)  # fail fast on a mismatched checkpoint
+        _, meta = load_float_model(args.checkpoint, args.model, args.scale)  # fail fast on a mismatched checkpoint
+        loss = args.loss or (meta.get("train_config") or {}).get("loss") or "l1"
         stage = StageConfig(epochs=args.epochs, lr=args.lr, iters=args.iters, batch=args.batch, seed=args.seed,
-                            patch=args.patch)
+                            patch=args.patch, loss=loss)
         if args.tflite_iters is not None and not args.tflite:
             raise SrhwError("--tflite-iters needs --tflite")
         tfl_stage = replace(stage, iters=args.tflite_iters) if args.tflite_iters is not None else stage

@@ -263,7 +263,7 @@ def estimate_layer_sequential(graph, part: Part, clock_mhz: float, scale: int) -
                                c["total"], 0, 0, 0, 0))
         total_cycles += c["total"]
         t_c, t_m = c["total"] / (clock_mhz * 1e6), b / (part.ddr_gbps * 1e9)
-        times.append((max(t_c, t_m), name, c["bound"] if t_c >= t_m else "DDR transfer"))
+        times.append((max(t_c, t_m), name, c["bound"] if t_c >= t_m else "DDR transfer", c["total"], b))
         total_time += max(t_c, t_m)
     res = resources(prog.config, dp, part.family)
     slow = max(times)
@@ -294,7 +294,10 @@ def estimate_layer_sequential(graph, part: Part, clock_mhz: float, scale: int) -
              f"{part.ddr_gbps} GB/s practical (assumption); a layer takes max(compute, transfer) time"]
     est = Estimate("layer-sequential", fits, costs, totals, total_cycles, sum(nbytes), 1.0 / total_time, notes)
     est.engine = {"config": dp.as_dict(), "buffers": asdict(prog.config), "resources": res["breakdown"],
-                  "bound_layer": bound_layer, "bound_resource": bound_res}
+                  "bound_layer": bound_layer, "bound_resource": bound_res,
+                  # per descriptor, in program order: what the frame time is made of
+                  "layer_times": [{"name": n.split(":")[0], "op": n.split(": ", 1)[1], "cycles": cyc, "ddr_bytes": nb,
+                                   "time_s": t, "bound": st} for t, n, st, cyc, nb in times]}
     return est
 
 

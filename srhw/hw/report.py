@@ -1,16 +1,17 @@
-"""The build report's renderers: report.md and report.html from the report.json dict (no computation here).
+"""The build report's markdown renderer: report.md from the report.json dict (no computation here; report.html is
+srhw.hw.html, this text plus the charts).
 
 The report opens with one answer (srhw.hw.designs: the recommended design, its fps and ms per frame, the
 target met or not, the bounding resource and layer), then one roofline and every design as a row against it.
 """
 
-import html as _html
-
 def render_markdown(rep: dict) -> str:
     cap, tot = rep["capacity"], rep["totals"]
     r = rep["roofline"]
     a = r["assumptions"]
-    lines = [f"# {rep['model']} x{rep['scale']} on {rep['part']}", ""] + answer_lines(rep) + [
+    lines = [f"# {rep['model']} x{rep['scale']} on {rep['part']}", ""] + answer_lines(rep) + per_layer_lines(rep.get("per_layer")) + [
+        "## Part, weights and the HLS estimate", "",
+        f"Part: {rep['part_choice']['sentence']}; written into " + ", ".join(rep["part_choice"]["written_into"]) + ".", "",
         f"Weights: {rep['weights']['source']}" + (f" `{rep['weights']['checkpoint']}`" if rep['weights'].get('checkpoint') else "") + ".",
         "All resource, cycle and fps figures are **analytic estimates** (srhw.export.estimate, rtl.cost), not synthesis "
         "results; no Vivado/vitis_hls exists here. C-sim figures are hls4ml/g++ measurements.", "",
@@ -26,9 +27,12 @@ def render_markdown(rep: dict) -> str:
     lines += [f"- {n}" for n in rep["notes"]]
     lines += ["", "## Roofline", "",
               f"roofline fps = {r['fps']:.3g} ({r['bound']}-bound); HLS estimate / roofline = {rep['efficiency_vs_roofline']:.3f}.",
+              "roofline fps = 1 / max(compute time, memory time); compute time = max(mults / (DSPs x clock), "
+              "LUT adds / (adder lanes x clock)); memory time = off-chip bytes per frame / practical DDR bandwidth.",
               f"Assumptions: clock {a['clock_mhz']:g} MHz, {a['dsp_available']} DSPs, LUT budget {a['lut_budget_for_arithmetic']:,} "
               f"at {a['luts_per_adder']} LUTs per adder = {a['adder_lanes']:,} adder lanes, DDR {a['ddr_gbps_practical']} GB/s practical, "
               f"{r['offchip_bytes_per_frame'] / 1e6:.1f} MB off chip per frame ({a['offchip']}). Adds: {a['adds']}.", ""]
+    lines += assumptions_lines(rep)
     if rep["ca_buffer"]:
         c = rep["ca_buffer"][0]
         lines += ["## Channel attention buffer", "",
@@ -53,6 +57,7 @@ def render_markdown(rep: dict) -> str:
         lines += ["", f"HLS project: `hls/` ({rep['hls']['backend']}, {rep['hls']['io_type']}, {rep['hls']['hls_layers']} hls4ml layers, "
                   f"{rep['hls']['input_hw'][1]}x{rep['hls']['input_hw'][0]} LR frame). {rep['hls']['vitis_hls']}."]
     lines += ["", "## RTL (rtl/)", "", _rtl_summary(rep.get("rtl")), ""]
+    lines += sources_lines(rep)
     return "\n".join(lines)
 
 
@@ -84,60 +89,7 @@ def _rtl_summary(rtl: dict | None) -> str:
     return (f"multiplier-free SP kernels: {rtl['muls']:,} mults and {rtl['adds']:,} adds per frame; "
             f"LUT {rtl['lut']:,}, FF {rtl['ff']:,}, CARRY4 {rtl['carry4']:,}, DSP {rtl['dsp']}, BRAM36 {rtl['bram']}; "
             f"{rtl['fps_720p']:.3g} fps at 720p, {rtl['roofline_ratio']:.3f} of the roofline above "
-            f"(sources: {rtl.get('source')}).")
-
-
-_HTML = """<!doctype html>
-<html><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}th{{background:#eee}}</style></head>
-<body><h1>{title}</h1>
-<h2>Answer</h2><p>{answer}</p>
-<table><tr><th>design</th><th>folder</th><th>fits</th><th>fps</th><th>ms/frame</th><th>of roofline</th><th>LUT</th>
-<th>DSP</th><th>BRAM36</th><th>bounding</th><th>source</th></tr>{designs}</table>
-<p>All resource, cycle and fps figures of the HLS designs are <b>analytic estimates</b>; C-sim figures are hls4ml/g++
-and engine/g++ measurements; RTL counts come from the CSE plan and Yosys. No Vivado or vitis_hls exists here.</p>
-<p>Architecture: <b>{arch}</b>; fits {part}: <b>{fits}</b>; {fps:.3g} fps for a 1280x720 output at {clock:g} MHz;
-roofline {roof:.3g} fps ({bound}-bound), ratio {eff:.3f} (the one roofline of this report). C-sim: hls4ml dataflow {csim}.</p>
-<h2>Layer-sequential engine</h2><p>{engine}</p>
-<h2>Resources</h2><table><tr><th>resource</th><th>estimate</th><th>capacity</th><th>use</th></tr>{res}</table>
-<h2>Layers (analytic)</h2><table><tr><th>layer</th><th>kind</th><th>mults/px</th><th>adds/px</th><th>reuse</th>
-<th>cycles/px</th><th>DSP</th><th>LUT</th><th>BRAM36</th></tr>{layers}</table>
-{rtl}
-</body></html>
-"""
-
-
-def render_html(rep: dict, rtl_html: str | None = None) -> str:
-    """report.html: the answer, the headline numbers, the resource and layer tables, and the RTL section
-    (`rtl_html`, rendered by the RTL backend, else a plain paragraph)."""
-    html = _html
-
-    cap, tot = rep["capacity"], rep["totals"]
-    designs = "".join(
-        f"<tr><td>{html.escape(d['design'])}</td><td>{html.escape(d['folder'])}</td><td>{d['fits']}</td>"
-        f"<td>{d['fps_720p']:.3g}</td><td>{d['ms_per_frame']:,.0f}</td><td>{d['efficiency_vs_roofline']:.3f}</td>"
-        f"<td>{d['lut']:,}</td><td>{d['dsp']:,}</td><td>{d['bram']:,}</td>"
-        f"<td>{d['bounding_resource'].upper()} {100 * d['bounding_share']:.0f} %</td><td>{d['source']}</td></tr>"
-        for d in rep.get("designs", []))
-    res = "".join(f"<tr><td>{k.upper()}</td><td>{tot[k]:,}</td><td>{cap[k]:,}</td><td>{100 * tot[k] / cap[k]:.1f} %</td></tr>"
-                  for k in ("lut", "ff", "dsp", "bram"))
-    layers = "".join(
-        f"<tr><td>{html.escape(l['name'])}</td><td>{l['kind']}</td><td>{l['mults_per_pixel']:,}</td>"
-        f"<td>{l['adds_per_pixel']:,}</td><td>{l['reuse_factor']}</td><td>{l['cycles_per_pixel']}</td><td>{l['dsp']}</td>"
-        f"<td>{l['lut']:,}</td><td>{l['bram']}</td></tr>" for l in rep["layers"])
-    cs = rep["csim"]
-    csim = f"{cs['checked']} values, {cs['mismatches']} mismatches" if cs.get("ran") else "not run (--csim)"
-    ecs = (rep.get("engine") or {}).get("csim") or {}
-    csim += ("; layer-sequential engine (engine/, g++): " +
-             (f"{ecs['checked']} values, {ecs['mismatches']} mismatches" if ecs.get("ran") else "not run (--csim)"))
-    rtl = rtl_html or f"<section><h2>RTL</h2><p>{html.escape(_rtl_summary(rep.get('rtl')))}</p></section>"
-    r = rep["roofline"]
-    return _HTML.format(title=html.escape(f"{rep['model']} x{rep['scale']} on {rep['part']}"), arch=html.escape(rep["architecture"]),
-                        part=rep["part"], fits=rep["fits"], fps=rep["fps_720p"], clock=rep["clock_mhz"], roof=r["fps"],
-                        bound=r["bound"], eff=rep["efficiency_vs_roofline"], csim=csim, res=res, layers=layers, rtl=rtl,
-                        engine=html.escape(_engine_summary(rep.get("engine"))),
-                        answer=html.escape(answer_lines(rep)[2].replace("**", "").replace("`", "")), designs=designs)
+            "(sources: " + "; ".join(f"{k}: {v}" for k, v in (rtl.get("source") or {}).items()) + ").")
 
 
 def answer_lines(rep: dict) -> list:
@@ -161,3 +113,87 @@ def answer_lines(rep: dict) -> list:
                      f"{d['bounding_resource'].upper()} {100 * d['bounding_share']:.0f} % | {d['source']} |")
     notes = [f"- {d['design']}: {d['note']}" for d in rep["designs"] if d.get("note")]
     return lines + [""] + notes + ([""] if notes else [])
+
+
+PER_LAYER = "Per-layer time (recommended design)"
+
+
+def _num(v, fmt="{:,}"):
+    return "" if v is None else fmt.format(v)
+
+
+def per_layer_lines(pl: dict | None) -> list:
+    """Time per layer of the recommended design (ms, % of frame), the bottleneck in bold, then the resources of
+    the units every layer shares (where a design cannot be split per layer)."""
+    if not pl:
+        return []
+    has_res = any("lut" in l for l in pl["layers"])
+    has_src = len({l["source"] for l in pl["layers"]}) > 1  # one source: said once above the table
+    head = ("| layer | kind | cycles | ms | % of frame | bound by |" + (" DSP | LUT | BRAM36 |" if has_res else "")
+            + (" source |" if has_src else ""))
+    lines = [f"## {PER_LAYER}", "",
+             f"{pl['design']} (`{pl['folder']}`), {pl['frame_ms']:,.1f} ms per frame; {pl['schedule']}. "
+             f"Bottleneck: **{pl['bottleneck']}**. Source: {pl['source']}.", "", head,
+             "|" + "---|" * (head.count("|") - 1)]
+    for l in pl["layers"]:
+        name = f"**{l['name']}** (bottleneck)" if l["bottleneck"] else l["name"]
+        res = (f" {_num(l.get('dsp'))} | {_num(l.get('lut'))} | {_num(l.get('bram'))} |" if has_res else "")
+        lines.append(f"| {name} | {l['kind']} | {l['cycles']:,} | {l['time_ms']:,.2f} | {100 * l['share_of_frame']:.1f} % | "
+                     f"{l['bound']} |{res}" + (f" {l['source']} |" if has_src else ""))
+    units = pl.get("resources_per_unit") or []
+    if units:
+        lines += ["", "Resources per design unit (shared by every layer, so not split per layer):", "",
+                  "| unit | count | DSP | LUT | BRAM36 | source |", "|---|---|---|---|---|---|"]
+        lines += [f"| {u['unit']} | {u['count']:,} | {u['dsp']:,} | {u['lut']:,} | {u['bram']:,} | {u['source']} |" for u in units]
+    return lines + [""]
+
+
+def sources(rep: dict) -> list:
+    """(figure, source) for every kind of figure in the report: analytic / hls4ml C-sim / cocotb / yosys / nextpnr."""
+    out = [("resources, cycles and fps of engine/ and hls/", "analytic (srhw.export.estimate, srhw.export.engine.cost)"),
+           ("the roofline", "analytic (srhw.hw.roofline)"),
+           ("part capacities", rep.get("part_source", "vendor tables"))]
+    if rep["csim"].get("ran"):
+        out.append(("hls/ C-simulation mismatches", "hls4ml C-sim (g++)"))
+    if ((rep.get("engine") or {}).get("csim") or {}).get("ran"):
+        out.append(("engine/ C-simulation mismatches", "g++ C-simulation of hls/engine"))
+    rtl = rep.get("rtl") or {}
+    if "muls" in rtl:
+        out.append(("RTL SP lanes: counts and fit", "analytic, LUTs calibrated on yosys synth_xilinx"))
+    st = rep.get("stream_rtl") or {}
+    if "resources" in st:
+        out.append(("streaming RTL resources", "yosys (synth_xilinx)"))
+    if "cycles_per_frame" in st:
+        out.append(("streaming RTL cycles per frame and bit-exactness", "cocotb"))
+    if "ecp5" in st:
+        out.append(("streaming RTL Fmax of its largest layer", "nextpnr (ECP5, a conservative bound)"))
+    return out
+
+
+def sources_lines(rep: dict) -> list:
+    return ["## Sources", ""] + [f"- {what}: {src}" for what, src in sources(rep)] + [""]
+
+
+def assumptions(rep: dict) -> list:
+    """(name, value) of every assumption behind the figures: the roofline's and the cost models'."""
+    a, r = rep.get("assumptions") or {}, rep["roofline"]["assumptions"]
+    out = [("clock", f"{r['clock_mhz']:g} MHz (assumed; never closed timing in a vendor tool)"),
+           ("DDR bandwidth", f"{r['ddr_gbps_practical']} GB/s practical (a board property)"),
+           ("DSPs for multiplies", f"{r['dsp_available']}"),
+           ("LUTs for arithmetic", f"{r['lut_budget_for_arithmetic']:,} at {r['luts_per_adder']} LUTs per adder = "
+                                   f"{r['adder_lanes']:,} adder lanes"),
+           ("off-chip traffic", r["offchip"]), ("adds counted", r["adds"])]
+    names = {"act_bits": "activation bits", "weight_bits": "weight bits", "scale_bits": "scale bits",
+             "max_block_mults": "multipliers per dataflow block at most", "lut_budget": "LUT budget (share of the part)",
+             "dsp_budget": "DSP budget (share)", "bram_budget": "BRAM budget (share)",
+             "per_layer_lut": "control LUTs per dataflow block", "per_layer_ff": "control FFs per dataflow block",
+             "adder": "adder cost", "dsp": "DSP use", "bram": "BRAM mapping", "frame": "frame"}
+    for k, v in a.items():
+        if isinstance(v, dict):
+            v = ", ".join(f"{kk} {vv}" for kk, vv in v.items())
+        out.append((names.get(k, k.replace("_", " ")), str(v)))
+    return out
+
+
+def assumptions_lines(rep: dict) -> list:
+    return ["## Assumptions", ""] + [f"- {k}: {v}" for k, v in assumptions(rep)] + [""]

@@ -33,7 +33,7 @@ def roofline(mults: int, adds: int, offchip_bytes: int, part, clock_mhz: float, 
         raise SrhwError("the roofline needs some work per frame (no mults, adds or off-chip bytes)")
     return {
         "fps": 1.0 / t, "bound": ["dsp multiplies", "lut adds", "memory"][[t_mult, t_add, t_mem].index(t)],
-        "compute_time_s": max(t_mult, t_add), "memory_time_s": t_mem,
+        "compute_time_s": max(t_mult, t_add), "memory_time_s": t_mem, "mult_time_s": t_mult, "add_time_s": t_add,
         "mults_per_frame": mults, "lut_adds_per_frame": adds, "offchip_bytes_per_frame": offchip_bytes,
         "assumptions": {
             "clock_mhz": clock_mhz, "dsp_available": dsp, "lut_budget_for_arithmetic": lut_budget,

@@ -19,4 +19,6 @@ class QuantConfig:
     sp_scale_bits: int = 12  # the r integer scales of a sum-product layer; 12 bits fit a DSP48E1 18-bit port
     lut_frac_bits: int = 8  # sigmoid table entries in [0, 2^8] (step 1/256, 9-bit unsigned)
     bias_bits: int = 32  # conv biases are int32 at scale s_in * s_w (Jacob et al. 2017, section 2.4)
+    equalize: float = 0.0  # cross-layer equalization strength in [0, 1] before calibration (srhw.quant.equalize);
+    #                        0 = off, the paper's recipe
     calib_batches: int = 4  # calibration batches (of 16 LR patches of 48x48) for activation ranges

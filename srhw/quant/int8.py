@@ -26,6 +26,7 @@ from srhw.core.checkpoint import load_checkpoint, save_checkpoint
 from srhw.core.errors import SrhwError
 from srhw.core.io import write_json
 from srhw.quant.config import QuantConfig
+from srhw.quant.equalize import equalize
 from srhw.quant.ptq import quantize
 from srhw.quant.qat import StageConfig, calibration_batches, finetune, patch_dataset
 
@@ -78,6 +79,7 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
         args = {**args, "deploy": True}
     dataset = patch_dataset(data_dir, train_set, scale, patch=stage.patch, seed=stage.seed, channels=channels)
     calib = calibration_batches(dataset, cfg.calib_batches)
+    equalized = equalize(model, calib, cfg.equalize)  # exact in float: the checkpoint's function, re-balanced
     side = {"spec": spec, "scale": scale, "model_args": args, "channels": channels, "data": train_set,
             "metrics": {}, "source_checkpoint": str(checkpoint)}
     report = {"spec": spec, "scale": scale, "source": str(checkpoint)}
@@ -87,11 +89,13 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
         report["tflite"] = _tflite_export(model, dataset, calib, stage if tflite is True else tflite, side, out_tmp,
                                           checkpoint, log, convert_tflite)
     qnet = quantize(model, calib, cfg)
+    if equalized:
+        report["equalize"] = equalized
     log(f"calibrated {spec} x{scale} on {len(calib)} batches of {train_set} patches; QAT {stage.total} iterations")
     report["qat"] = finetune(qnet, model.parameters(), dataset, stage, log)
     graph = qnet.export({"spec": spec, "scale": scale, "model_args": args, "quant": "int8", "channels": channels})
     meta = {**side, "quant": "int8", "step": report["qat"]["iters"], "golden": "golden",
-            "quant_config": asdict(cfg), "qat": {"lr": stage.lr, "iters": stage.total}}
+            "quant_config": asdict(cfg), "qat": {"lr": stage.lr, "iters": stage.total, "loss": stage.loss}}
     record_source(graph, model.state_dict(), meta, "model.safetensors")  # the weights saved below
     graph.save(out_tmp / "golden")
     report["widths"] = widths_summary(graph)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from srhw.data import default_data_dir, open_dataset
 from srhw.data.patches import ITERS_PER_EPOCH, PatchDataset, get_batch
@@ -28,6 +27,7 @@ class StageConfig:
     batch: int = 16  # paper: mini-batch 16
     seed: int = 0
     patch: int = 48  # LR patch side (paper: 48x48); smaller patches for CPU budgets
+    loss: str = "l1"  # the paper's; "l2" keeps an MSE-trained network (FSRCNN, ESPCN) on its own objective
 
     @property
     def total(self) -> int:
@@ -53,7 +53,11 @@ def calibration_batches(dataset: PatchDataset, n: int, batch: int = 16):
 
 
 def finetune(net: torch.nn.Module, params, dataset: PatchDataset, stage: StageConfig, log=None) -> dict:
-    """Run `stage.total` Adam steps of L1(net(LR), HR) on `params`; returns {'iters', 'loss', 'seconds'}."""
+    """Run `stage.total` Adam steps of `stage.loss`(net(LR), HR) on `params`; returns {'iters', 'loss', 'seconds'}."""
+    from srhw.train.loop import LOSSES
+
+    if stage.loss not in LOSSES:
+        raise SrhwError(f"unknown loss {stage.loss!r}: use {' or '.join(LOSSES)}")
     params = [p for p in params if p.requires_grad]
     if stage.total < 0:
         raise SrhwError("iterations must be >= 0")
@@ -64,13 +68,13 @@ def finetune(net: torch.nn.Module, params, dataset: PatchDataset, stage: StageCo
     t0, losses = time.perf_counter(), []
     for step in range(stage.total):
         lr_b, hr_b = get_batch(dataset, stage.seed * 1_000_003 + step, stage.batch)
-        loss = F.l1_loss(net(lr_b).float(), hr_b)
+        loss = LOSSES[stage.loss](net(lr_b).float(), hr_b)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         losses.append(loss.item())
         if log and (step + 1) % 100 == 0:
-            log(f"step {step + 1}/{stage.total} L1 {sum(losses[-100:]) / len(losses[-100:]):.3f}")
+            log(f"step {step + 1}/{stage.total} {stage.loss.upper()} {sum(losses[-100:]) / len(losses[-100:]):.3f}")
     net.eval()
     tail = losses[-min(len(losses), 100):]
     return {"iters": stage.total, "loss": sum(tail) / len(tail), "seconds": time.perf_counter() - t0}

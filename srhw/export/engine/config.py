@@ -32,6 +32,7 @@ class EngineConfig:
     add_m_bits: int = 2  # add multipliers MA, MB
     my_bits: int = 2  # channel-attention rescale multiplier MY
     fuse_ca_add: int = 0  # 1: some channel attention runs fused with its residual add (the rescale pass's adders)
+    ca_sums: int = 0  # 1: some add sums its output's channels for the channel attention after it (EW more adders)
 
     def union(self, other: "EngineConfig") -> "EngineConfig":
         return EngineConfig(**{f.name: max(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)})
@@ -55,10 +56,11 @@ class EngineConfig:
                  f"#define SRHW_C_TSIMD {dp.c_tsimd}  // W_c: hidden terms per lane per cycle",
                  f"#define SRHW_LOG2_C_TSIMD {dp.log2_c_tsimd}",
                  f"#define SRHW_GATHER {dp.gather}  // window: channels gathered per cycle",
+                 f"#define SRHW_GCOLS {dp.gcols}  // window: adjacent taps (columns) gathered per cycle",
                  f"#define SRHW_EW {dp.ew}  // add / channel-attention rescale: codes per cycle",
                  f"#define SRHW_BEAT {dp.beat}  // AXI beat, bytes",
                  f"#define SRHW_BEAT_BITS {8 * dp.beat}",
-                 f"#define SRHW_MAX_PAR {max(dp.simd, dp.tsimd, dp.gather)}  // window banks", ""]
+                 f"#define SRHW_MAX_PAR {max(dp.simd, dp.tsimd, dp.gcols * dp.gather)}  // window banks", ""]
         for f in fields(self):
             lines.append(f"#define SRHW_{f.name.upper()} {getattr(self, f.name)}")
         return "\n".join(lines + ["", "#endif", ""])

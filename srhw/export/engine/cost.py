@@ -11,7 +11,9 @@ Everything here reads the C++ as written, never a synthesis result (no vitis_hls
     (load, gather, MAC / W_b, W_c, store) and costs its slowest stage; every other loop runs on its own.
     Assumptions: every `PIPELINE II = 1` loop achieves II = 1, one beat per m_axi port and cycle; pipeline
     fill/drain, loop entry and the unrolled per-tile steps (accumulator init, the scale multiplies, the
-    requantization) are not counted. A C-sim built with -DSRHW_COUNT_ITERS counts the same iterations.
+    requantization) are not counted. A C-sim built with -DSRHW_COUNT_ITERS counts the same iterations. The fusions
+    the descriptor names are counted where they run: PS (the pixel shuffle as a conv's store map: r^2 runs of
+    C/r^2 codes), SUMS (a conv / add summing channels on its store: a clear loop; the CA after it: no pool pass).
   * `multipliers`, `adder_trees`, `memories`, `resources`: each multiply in DSP48s at its operands' declared
     widths, each adder tree's inputs x width in LUTs, each declared array after its pragmas in BRAM36/LUTRAM.
   * `datapath_for_program`: the datapath with the fewest frame cycles on this program's own layers that fits
@@ -60,6 +62,7 @@ class Datapath:
     ew: int = 16  # add / channel-attention rescale: codes per cycle (their multipliers)
     beat: int = 16  # AXI beat, bytes
     pack: int = 1  # 1: two int8 products per DSP48 on 8-bit maps
+    gcols: int = 1  # window: columns (horizontally adjacent taps) gathered per cycle (line-buffer pixel banks)
 
     @property
     def log2_tsimd(self) -> int:
@@ -130,6 +133,18 @@ def lane_buffers(d: dict, dp) -> dict:
     return {}
 
 
+def gather_cols(cig, dp):
+    """Window columns the gather fills per cycle: GCOLS when one tap's channels fit one gather word (the columns'
+    taps are then one contiguous run of the window, conflict-free in its banks), else one."""
+    return np.where(cig <= np.asarray(dp.gather), dp.gcols, 1)
+
+
+def lb_pixels(max_k, max_w, gcols):
+    """Line-buffer depth in pixels: (k-1) rows + k+1 pixels, rounded up to a multiple of the pixel banks (GCOLS) so
+    that GCOLS consecutive ring slots always fall in different banks, across the wrap too."""
+    return _round_up((max_k - 1) * max_w + max_k + 1, gcols)
+
+
 def _pixels(h, w, kh, kw, load, steady):
     """Sum over the output pixels of max(load stage, the other stages): the load stage of pixel (y, x) loads
     input pixel (y + kh/2, x + kw/2) (at x = 0: columns 0..kw/2), `load` beats each, none past the map."""
@@ -160,7 +175,9 @@ def descriptor_cycles(d: dict, dp, H: int, W: int) -> dict:
         cig, cog = cin // g, cout // g
         taps = kh * kw * cig
         load = _ceil_div(cin, e_in)
-        st = {"load": load, "gather": g * kh * kw * _ceil_div(cig, dp.gather), "store": _ceil_div(cout, e_out)}
+        rr = max(d.get("PS", 0), 1) ** 2  # pixel shuffle on the store: r x r sub-pixels of cout / r^2 codes each
+        st = {"load": load, "gather": g * kh * _ceil_div(kw, gather_cols(cig, dp)) * _ceil_div(cig, dp.gather),
+              "store": rr * _ceil_div(cout // rr, e_out)}
         if op == OPS["conv"]:
             taps_p = _round_up(taps, dp.simd)
             tiles = _ceil_div(cog, dp.lanes)
@@ -175,6 +192,7 @@ def descriptor_cycles(d: dict, dp, H: int, W: int) -> dict:
             c["weights"] = (g * tiles_b * dp.b_lanes * taps_p + g * tiles_c * dp.c_lanes * rg_p  # load_wb, load_wc
                             + (taps_p - taps) + (rg_p - rg))  # clear_window, pad_h
             st["mac"], st["wc"] = g * tiles_b * (taps_p // dp.tsimd), g * tiles_c * (rg_p // dp.c_tsimd)
+        c["weights"] += cout // rr if d.get("SUMS") else 0  # clear_sums: the CA after it sums on this store
         c["rows"] = min(kh // 2, h) * w * load  # rows 0..kh/2-1 before the first pixel
         steady = _max(st["gather"], st["mac"], st["wc"], st["store"])
         c["pixels"] = _pixels(h, w, kh, kw, load, steady)
@@ -184,14 +202,17 @@ def descriptor_cycles(d: dict, dp, H: int, W: int) -> dict:
     elif op == OPS["add"]:
         e = _min(per_beat(d["IN0_T"], dp.beat), per_beat(d["IN1_T"], dp.beat), e_out, dp.ew)
         c["pixels"] = _ceil_div(h * w * cout, e)
+        c["weights"] = cout if d.get("SUMS") else 0  # clear_sums
     elif op == OPS["act"]:
         c["pixels"] = _ceil_div(h * w * cout, _min(e_in, e_out))
     elif op == OPS["ca"]:
         hid = d["HID"]
-        c["weights"] = cin + cin + 2 * hid * cin  # clear_sum, mean, fc1, fc2
+        sums = bool(d.get("SUMS"))  # the conv / add before it summed the map on its store: no clear_sums, no pool
+        c["weights"] = (0 if sums else cin) + cin + 2 * hid * cin  # clear_sums, mean, fc1, fc2
         n = h * w * cin
         e_skip = per_beat(d["IN1_T"], dp.beat) if d.get("FUSE") else e_in  # fused: the add's other input too
-        c["pixels"] = _ceil_div(n, _min(e_in, e_out)) + _ceil_div(n, _min(e_in, e_out, e_skip, dp.ew))  # pool, rescale
+        c["pixels"] = ((0 if sums else _ceil_div(n, _min(e_in, e_out)))
+                       + _ceil_div(n, _min(e_in, e_out, e_skip, dp.ew)))  # pool, rescale
     elif op == OPS["pixel_shuffle"]:
         c["pixels"] = _ceil_div(h * w * cin, _min(e_in, e_out))
         out_pixels = h * w * d["HID"] ** 2
@@ -211,14 +232,15 @@ def descriptor_cycles(d: dict, dp, H: int, W: int) -> dict:
 
 
 def descriptor_bytes(d: dict, H: int, W: int, type_bytes: dict = TYPE_BYTES) -> int:
-    """DDR bytes one descriptor moves: maps read (CA reads its input twice) and written, weight-blob words read."""
+    """DDR bytes one descriptor moves: maps read (CA reads its input twice, once when the op before it summed it) and
+    written, weight-blob words read."""
     f = d["F"]
     px = H * f * W * f
     op = d["OP"]
-    rd = px * d["IN0_C"] * type_bytes[d["IN0_T"]] * (2 if op == OPS["ca"] else 1)
+    rd = px * d["IN0_C"] * type_bytes[d["IN0_T"]] * (2 if op == OPS["ca"] and not d.get("SUMS") else 1)
     if op == OPS["add"] or (op == OPS["ca"] and d.get("FUSE")):
         rd += px * d["IN1_C"] * type_bytes[d["IN1_T"]]
-    out_px = px * (d["HID"] ** 2 if op == OPS["pixel_shuffle"] else 1)
+    out_px = px * (d["HID"] ** 2 if op == OPS["pixel_shuffle"] else 1)  # (a conv with PS writes as many codes)
     wr = out_px * (d["OUT_C"] if op not in (OPS["concat"], OPS["interleave"]) else d["IN0_C"]) * type_bytes[d["OUT_T"]]
     cin, cout, g = d["IN0_C"], d["OUT_C"], max(d["GROUPS"], 1)
     if op == OPS["conv"]:
@@ -291,8 +313,9 @@ def adder_trees(dp, cfg) -> list:
              np.where(pack, dp.lanes * tree_bits(dp.simd, PACKED_PRODUCT_BITS), 0)),
             ("accb accumulators", dp.b_lanes, dp.b_lanes * cfg.accb_bits),
             ("acc accumulators (conv, W_c)", dp.lanes + dp.c_lanes, (dp.lanes + dp.c_lanes) * cfg.acc_bits),
-            ("add / ca sums (EW + beat codes per cycle)", dp.ew * (1 + cfg.fuse_ca_add) + dp.beat,
-             (dp.ew * (1 + cfg.fuse_ca_add) + dp.beat) * ACC_BITS)]
+            ("add / ca sums (EW + beat codes per cycle; + EW where an add sums for a CA)",
+             dp.ew * (1 + cfg.fuse_ca_add + cfg.ca_sums) + dp.beat,
+             (dp.ew * (1 + cfg.fuse_ca_add + cfg.ca_sums) + dp.beat) * ACC_BITS)]
 
 
 def bram36(depth, width):
@@ -308,10 +331,10 @@ def memories(cfg, dp) -> list:
     impl "bram"/"lutram" as BIND_STORAGE declares it; "auto" (no BIND_STORAGE) -> LUTRAM below
     LUTRAM_MAX_BITS per memory, else BRAM (assumption about Vivado's choice)."""
     k = cfg.max_k
-    par = _max(dp.simd, dp.tsimd, dp.gather)
+    par = _max(dp.simd, dp.tsimd, dp.gcols * dp.gather)
     rows = [
-        ("line_buf", 1, ((k - 1) * cfg.max_w + k + 1) * _ceil_div(cfg.max_cin, dp.gather), cfg.lb_bits * dp.gather,
-         "bram"),
+        ("line_buf", dp.gcols, lb_pixels(k, cfg.max_w, dp.gcols) // dp.gcols * _ceil_div(cfg.max_cin, dp.gather),
+         cfg.lb_bits * dp.gather, "bram"),
         ("window", par, _ceil_div(cfg.max_taps, par), cfg.lb_bits, "lutram"),
         ("out_buf", dp.beat, _ceil_div(cfg.max_cout, dp.beat), ACT_BITS_DDR, "lutram"),
         ("w8_buf", dp.lanes, _ceil_div(cfg.w8_per_lane, dp.simd), 8 * dp.simd, "auto"),
@@ -323,7 +346,7 @@ def memories(cfg, dp) -> list:
         ("a_buf", dp.b_lanes, cfg.b_rows, cfg.a_bits, "lutram"),
         ("wc_buf", dp.c_lanes, _ceil_div(cfg.t2c_per_lane, dp.c_tsimd), 2 * dp.c_tsimd, "auto"),
         ("cbias_buf", dp.c_lanes, cfg.c_rows, cfg.acc_bits, "lutram"),
-        ("ca_sum", 1, cfg.max_c, ACC_BITS, "auto"),
+        ("ca_sum", dp.beat, _ceil_div(cfg.max_c, dp.beat), ACC_BITS, "auto"),
         ("ca_pool", 1, cfg.max_c, ACC_BITS, "auto"),
         ("ca_hid", 1, cfg.max_ca_hid, ACC_BITS, "auto"),
         ("ca_att", 1, cfg.max_c, 16, "auto"),
@@ -389,8 +412,9 @@ _LANES = np.asarray(sorted(set(range(1, 33)) | set(range(34, 65, 2)) | set(range
 _B_TSIMD = (8, 16, 32, 48, 64, 96, 128, 192, 288)
 _C_TSIMD = (4, 8, 16, 32, 64, 128)
 _C_LANES_MAX = 64
-_SIMD = (1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 32, 36, 48, 64)
+_SIMD = (1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 32, 36, 48, 64, 72, 96, 128, 144)
 _GATHER = (2, 4, 8, 16, 32, 64)
+_GCOLS = (1, 2, 3)
 # AXI beat per family (assumptions, board-dependent): 16 bytes on the 7-series (its PS HP ports are 64 bits wide, so
 # a beat takes two of their cycles: the per-layer DDR term, the aggregate practical bandwidth, bounds that); up to
 # 64 bytes on UltraScale(+) (128-bit HP ports, PL DDR through a 512-bit MIG)
@@ -448,7 +472,7 @@ def _search(uniq, cfg, part, h, w) -> Datapath:
     descs = [(dict(k), n) for k, n in uniq]
     has_sp = any(d["OP"] == OPS["sp_conv"] for d, _ in descs)
     cur = Datapath(lanes=1, simd=1, tsimd=8, b_lanes=1 if has_sp else 0, c_lanes=1 if has_sp else 0, c_tsimd=4,
-                   gather=max(_GATHER), ew=max(_EW), beat=16, pack=0)  # wide gather / ew first: they never bound the
+                   gather=max(_GATHER), ew=max(_EW), beat=16, pack=0, gcols=max(_GCOLS))  # wide gather / ew first: they never bound the
     # arrays' search; their own blocks then shrink them to what the arrays need
 
     def score(grid):
@@ -464,13 +488,13 @@ def _search(uniq, cfg, part, h, w) -> Datapath:
             yield dict(b_lanes=bl.ravel(), tsimd=bt.ravel(), c_lanes=cl.ravel(), c_tsimd=ct.ravel())
         ln, sd, pk, ew = np.meshgrid(_LANES, _SIMD, (0, 1), _EW, indexing="ij")
         yield dict(lanes=ln.ravel(), simd=sd.ravel(), pack=pk.ravel(), ew=ew.ravel())
-        ga, bt = np.meshgrid(_GATHER, _BEATS.get(part.family, (16,)), indexing="ij")
-        yield dict(gather=ga.ravel(), beat=bt.ravel())
+        ga, gc, bt = np.meshgrid(_GATHER, _GCOLS, _BEATS.get(part.family, (16,)), indexing="ij")
+        yield dict(gather=ga.ravel(), gcols=gc.ravel(), beat=bt.ravel())
         yield dict(ew=np.asarray(_EW))
 
     first = score(_Grid(cur, lanes=[cur.lanes]))
     if first[0][0] == np.iinfo(np.int64).max:
-        cur = replace(cur, gather=min(_GATHER), ew=min(_EW))
+        cur = replace(cur, gather=min(_GATHER), ew=min(_EW), gcols=min(_GCOLS))
         first = score(_Grid(cur, lanes=[cur.lanes]))
     best, best_size = int(first[0][0]), int(first[1][0])
     if best == np.iinfo(np.int64).max:

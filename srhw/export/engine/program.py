@@ -176,7 +176,7 @@ class Program:
                  f"#define SRHW_WEIGHT_WORDS {self.header[12]}",
                  f"static_assert(SRHW_DESC_WORDS == {len(FIELDS)}, \"program.h does not match srhw_engine.h\");", "",
                  f"// header: magic, version, desc words, layers, arena units, input off/c/type, output off/c/type/factor, "
-                 "weight words, lanes, simd, b_lanes, tsimd, c_lanes, c_tsimd, gather, beat, pack, 0...",
+                 "weight words, lanes, simd, b_lanes, tsimd, c_lanes, c_tsimd, gather, beat, pack, gcols, 0",
                  f"static const int32_t srhw_program_header[{HEADER_WORDS}] = {{{head}}};", "",
                  f"static const int32_t srhw_program[SRHW_N_LAYERS][SRHW_DESC_WORDS] = {{"]
         for d, name in zip(self.descs, self.names):
@@ -239,9 +239,25 @@ def _fusable_ca(g, i, last_use):
     return ca.name if len(readers) == 1 and last_use[ca.name] == i else None
 
 
-def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Program:
+_SUMMING = (OPS["conv"], OPS["sp_conv"], OPS["add"])  # ops whose store can sum channels for a CA after them
+
+
+def _ps_on_store(g, i, writer, descs, x, last_use) -> bool:
+    """Pixel shuffle node i runs as the store address map of the conv just before it: that conv wrote its input,
+    nothing else reads the conv's map, and it is not the graph output."""
+    pw = writer.get(x)
+    if pw is None or pw != len(descs) - 1 or descs[pw][FIELDS.index("OP")] not in (OPS["conv"], OPS["sp_conv"]):
+        return False
+    if descs[pw][FIELDS.index("PS")] or descs[pw][FIELDS.index("SUMS")]:
+        return False
+    readers = [m for m in g.nodes if x in m.inputs]
+    return len(readers) == 1 and last_use[x] == i and x != g.output
+
+
+def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_fusions: bool = True) -> Program:
     """The engine program of `graph` (an srhw.quant.graph.IntGraph) for `datapath` (default: xc7z020's).
-    Raises SrhwError on what it cannot run."""
+    `store_fusions=False` keeps the CA pool pass and the pixel-shuffle pass (no SUMS / PS descriptors: the unfused
+    engine paths, and what the fusions save). Raises SrhwError on what it cannot run."""
     dp = datapath or default_datapath()
     g = graph
     if "input" not in g.tensors:
@@ -256,6 +272,8 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
             last_use[t] = i
     blob, arena = _Blob(), _Arena()
     where, size = {}, {}
+    writer = {}  # map -> index of the descriptor that writes it
+    handed = {}  # a conv's map that became its pixel shuffle's (fused): released with the shuffle's, not its own
     # buffers indexed SIMD/TSIMD at a time are at least that long, even when no layer uses them
     need = EngineConfig(max_taps=max(dp.simd, dp.tsimd), max_hid=dp.c_tsimd, w8_per_lane=dp.simd, t2b_per_lane=dp.tsimd,
                         t2c_per_lane=dp.c_tsimd)
@@ -359,6 +377,13 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
                 _check_shift(n, p(role))
             _check_shift(n, a["SHY"])
             chans[n.name] = c
+            pw = writer.get(x)
+            if store_fusions and pw is not None and pw == len(descs) - 1 and descs[pw][FIELDS.index("OP")] in _SUMMING:
+                # the op just before wrote this map: its store sums the channels, this CA skips its pool pass
+                descs[pw][FIELDS.index("SUMS")] = 1
+                d.update(SUMS=1)
+                if descs[pw][FIELDS.index("OP")] == OPS["add"]:
+                    need = need.union(EngineConfig(ca_sums=1))
             d.update(HID=nh, MY=a["MY"], SH=a["SHY"], HID_LO=max(hid.lo, 0), HID_HI=hid.hi, Z_LO=zs.lo, Z_HI=zs.hi,
                      **{role: blob.add(n.params[role], "i8" if role in ("W1", "W2") else "i32",
                                        p(role).reshape(p(role).shape[0], -1) if role in ("W1", "W2") else p(role), n.name)
@@ -370,6 +395,17 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
                 raise SrhwError(f"{n.name}: {chans[x]} channels do not shuffle by {r}")
             chans[n.name], fac[n.name] = chans[x] // (r * r), fac[x] * r
             d.update(HID=r)
+            if (store_fusions and _ps_on_store(g, i, writer, descs, x, last_use)
+                    and _dtype(spec, *codes[x], n.name) == dtype[x]):
+                # the conv just before writes the shuffled map itself (its store's address map): no pass, no map
+                prev = dict(zip(FIELDS, descs[-1]))
+                prev["PS"] = r
+                descs[-1] = [int(prev[f]) for f in FIELDS]
+                names[-1] = f"{names[-1]} + {n.name}: pixel shuffle x{r} on its store"
+                dtype[n.name], codes[n.name], where[n.name], size[n.name] = dtype[x], codes[x], where[x], size[x]
+                handed[x] = n.name  # the conv's map is the shuffle's: not given back at its last use
+                writer[n.name] = len(descs) - 1
+                continue
         elif n.op == "channel_shuffle":
             if chans[x] % a["groups"]:
                 raise SrhwError(f"{n.name}: {chans[x]} channels in {a['groups']} groups")
@@ -420,8 +456,9 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
         else:
             descs.append([int(d[f]) for f in FIELDS])
             names.append(label)
+        writer[n.name] = len(descs) - 1
         for t in set(n.inputs):  # maps nobody reads any more go back to the arena
-            if last_use[t] == i and t != g.output:
+            if last_use[t] == i and t != g.output and t not in handed:
                 arena.release(where[t], size[t])
     out = g.output
     if out not in chans or chans[out] != 3:
@@ -429,7 +466,7 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None) -> Pro
     words = blob.array()
     header = [MAGIC, VERSION, len(FIELDS), len(descs), arena.peak, where["input"], 3, T_U8, where[out], 3, dtype[out],
               fac[out], len(words), dp.lanes, dp.simd, dp.b_lanes, dp.tsimd, dp.c_lanes, dp.c_tsimd, dp.gather, dp.beat,
-              dp.pack, 0, 0]
+              dp.pack, dp.gcols, 0]
     assert len(header) == HEADER_WORDS
     for d in descs:
         for v in d:

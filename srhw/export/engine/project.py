@@ -66,7 +66,7 @@ repository; `srhw_config.h`, `program.h`, `program.bin` and `weights.bin` are th
 
 - Datapath (`srhw_config.h`, sized for this program on {part}): int8 conv {lanes} lanes x {simd} MACs ({macs} MACs per
   cycle); W_b {b_lanes} lanes x {tsimd} ternary terms, W_c {c_lanes} lanes x {c_tsimd} terms ({tadds} LUT add/sub
-  inputs per cycle), {b_lanes} scale multipliers; window gather {gather} channels, {beat}-byte AXI beats.
+  inputs per cycle), {b_lanes} scale multipliers; window gather {gather} channels x {gcols} taps, {beat}-byte AXI beats.
 - Program: {n} descriptors over {nodes} golden ops; arena {units} x H x W bytes; weights {wbytes:,} bytes.
 - Part {part} at {clock:g} MHz (`script.tcl`).
 
@@ -107,7 +107,7 @@ def write_project(graph, folder, part: str = "xc7z020", clock_mhz: float = 150.0
                                                           period=round(1000.0 / clock_mhz, 3), top=TOP))
     write_text(folder / "README.md", _README.format(
         spec=graph.meta.get("spec", "graph"), lanes=dp.lanes, simd=dp.simd, tsimd=dp.tsimd, b_lanes=dp.b_lanes,
-        c_lanes=dp.c_lanes, c_tsimd=dp.c_tsimd, gather=dp.gather, beat=dp.beat, macs=dp.lanes * dp.simd,
+        c_lanes=dp.c_lanes, c_tsimd=dp.c_tsimd, gather=dp.gather, gcols=dp.gcols, beat=dp.beat, macs=dp.lanes * dp.simd,
         tadds=dp.b_lanes * dp.tsimd + dp.c_lanes * dp.c_tsimd, n=len(prog.descs), nodes=len(graph.nodes),
         units=prog.header[4], wbytes=4 * len(prog.blob), part=pt.name, clock=clock_mhz))
     return {"descriptors": len(prog.descs), "arena_units": prog.header[4], "weight_bytes": 4 * len(prog.blob),
@@ -127,7 +127,8 @@ def lanes_summary(dp: Datapath) -> dict:
             "int8_macs_per_cycle": macs, "pack": dp.pack, "dsp_scales": dp.b_lanes,
             "ternary_adds_per_cycle": dp.b_lanes * dp.tsimd + dp.c_lanes * dp.c_tsimd, "b_lanes": dp.b_lanes,
             "c_lanes": dp.c_lanes, "c_tsimd": dp.c_tsimd, "wb_terms_per_cycle": dp.b_lanes * dp.tsimd,
-            "wc_terms_per_cycle": dp.c_lanes * dp.c_tsimd, "gather": dp.gather, "ew": dp.ew, "beat_bytes": dp.beat}
+            "wc_terms_per_cycle": dp.c_lanes * dp.c_tsimd, "gather": dp.gather, "gather_cols": dp.gcols, "ew": dp.ew,
+            "beat_bytes": dp.beat}
 
 
 # --- g++ C-simulation ------------------------------------------------------------------------------
@@ -152,13 +153,14 @@ def compile_testbench(project, out_bin, native: bool = False, timeout: int = 600
 
 def run_engine_csim(graph, images_hwc: np.ndarray, workdir, binary=None, config: EngineConfig | None = None,
                     native: bool = False, timeout: int = 1800, datapath: Datapath | None = None,
-                    count_iters: bool = False) -> dict:
+                    count_iters: bool = False, store_fusions: bool = True) -> dict:
     """C-simulate the engine on uint8 images (N, H, W, 3); compare with srhw.quant.golden on every output value.
 
     `binary`: a tb_engine compiled with buffers covering this program (skips the compile); `native`: compile
     with native C types instead of ap_int (compile_testbench); `datapath`: default xc7z020's (must match `binary`'s);
     `count_iters`: compile with -DSRHW_COUNT_ITERS and return "iters", the pipelined-loop iterations per descriptor
-    of the last image. Returns {"checked", "mismatches", "compile_s", "run_s", "golden_s", "images", "input_hw",
+    of the last image; `store_fusions`: compile_program's.
+    Returns {"checked", "mismatches", "compile_s", "run_s", "golden_s", "images", "input_hw",
     "descriptors", "types", "outputs"} (+ "iters").
     """
     from srhw.quant.golden import run_golden
@@ -168,7 +170,7 @@ def run_engine_csim(graph, images_hwc: np.ndarray, workdir, binary=None, config:
         raise SrhwError("engine C-sim takes uint8 images of shape (N, H, W, 3)")
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
-    prog = compile_program(graph, datapath=datapath)
+    prog = compile_program(graph, datapath=datapath, store_fusions=store_fusions)
     proj = work / "engine"
     write_project(graph, proj, config=config, program=prog)
     compile_s = 0.0
