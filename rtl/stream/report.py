@@ -18,6 +18,10 @@ SIM_KEYS = ("cycles_per_frame", "cycles_source", "fps", "fps_source", "latency_c
 def combine(rows: list, note: str = "") -> dict:
     if not rows:
         raise SrhwError("no stream_rtl rows to combine")
+    from srhw.hw.parts import get_part
+
+    # rows name their part as the part table spelled it when they ran (xc7z020, later xc7z020clg400-1)
+    rows = [{**r, "part": get_part(r["part"]).name} if r.get("part") else r for r in rows]
     first = rows[0]
     for r in rows[1:]:
         for k in SAME:
