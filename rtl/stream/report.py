@@ -47,5 +47,6 @@ def combine(rows: list, note: str = "") -> dict:
                              "clock_mhz": out["clock_mhz"],
                              "bitexact_crop": s["bitexact"]["errors"] == 0,
                              "bitexact_whole_images": all(r["errors"] == 0 and r["flag_errors"] == 0
-                                                          for r in out.get("whole_images", [])) if out.get("whole_images") else None}
+                                                          for r in out.get("whole_images", [])) if out.get("whole_images") else None,
+                             "whole_images_checked": [r["image"] for r in out.get("whole_images", [])]}
     return out
