@@ -192,3 +192,110 @@ def test_build_step_names_the_layer_that_does_not_stream():
     cfg = SimpleNamespace(report={})
     assert step_stream_rtl(g, cfg) is g
     assert cfg.report["stream_rtl"] == {"status": "not built: layer body: op 'sp_conv' has no streaming RTL"}
+
+
+SHIPPED = "models/fsrcnn_d32_s5_m1-x2-int8.safetensors"
+
+
+def test_cli_fps_the_part_cannot_meet_and_frames_the_buffers_cannot_hold(tmp_path):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "out"
+    cases = [  # (arguments, the line: the layer and the limit)
+        (["--checkpoint", str(root / SHIPPED), "--fps", "60"],
+         r"target 60 fps at 150 MHz needs ~\d+ DSP48E1 \(layer tail: \d+ at \d+ cycles/pixel\), more than xc7z020\S*'s 220"),
+        (["--random-seed", "0", "--out-frame", "200000x8"],
+         r"layer head: line buffers of 3200064 bits for a 100000-pixel line exceed the 2097152-bit limit"),
+        (["--random-seed", "0", "--out-frame", "1281x720"], r"output 1281x720 is not a multiple of the network's x2"),
+        (["--random-seed", "0", "--out-frame", "12x"], r"--out-frame '12x': expected WxH"),
+    ]
+    import re
+
+    for args, line in cases:
+        p = _cli(*args, "--out", str(out), "--no-synth", "--no-sim")
+        assert p.returncode == 2, (args, p.stderr)
+        assert len(p.stderr.strip().splitlines()) == 1 and re.search(line, p.stderr), (args, p.stderr)
+        assert not out.exists() and not list(tmp_path.glob(".stream_*"))
+
+
+def test_build_check_refuses_what_a_real_time_network_cannot_stream():
+    from types import SimpleNamespace
+
+    from srhw.flows.build import step_stream_check
+
+    cfg = SimpleNamespace(part=get_part("xc7z020"), target_fps=30.0, clock_mhz=150.0)
+    g = random_graph(0)
+    assert step_stream_check(g, cfg) is g
+    g.nodes[1].op = "sp_conv"
+    with pytest.raises(SrhwError, match="layer body: op 'sp_conv' has no streaming RTL"):
+        step_stream_check(g, cfg)
+    g = random_graph(0)
+    with pytest.raises(SrhwError, match="output stage: 1280x720 pixels .* more than the 375000 cycles of 400"):
+        step_stream_check(g, SimpleNamespace(part=cfg.part, target_fps=400.0, clock_mhz=150.0))
+    g.meta["in_channels"] = 3  # an RGB network that does not stream builds without its streaming RTL
+    g.nodes[0].op = g.nodes[1].op = "sp_conv"
+    assert step_stream_check(g, cfg) is g
+
+
+def test_build_of_a_real_time_network_at_an_fps_the_part_cannot_meet_exits_2_writing_nothing(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "build"
+    p = subprocess.run([sys.executable, "-m", "srhw", "build", "--model", "fsrcnn(d=32, s=5, m=1)", "--checkpoint",
+                        str(root / SHIPPED), "--fps", "60", "--out", str(out)], capture_output=True, text=True)
+    assert p.returncode == 2, p.stderr
+    errors = [l for l in p.stderr.splitlines() if "error" in l]
+    assert len(errors) == 1 and "layer tail" in errors[0] and "more than xc7z020" in errors[0] and "'s 220" in errors[0], p.stderr
+    assert "Traceback" not in p.stderr and not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_report_combines_rows_and_adds_up_whole_image_subsets():
+    from rtl.stream.report import combine
+
+    base = {"graph_sha256": "0" * 64, "part": "xc7z020", "clock_mhz": 150.0, "target_fps": 30.0, "in_frame": [640, 360],
+            "out_frame": [1280, 720], "folding": {"a": [1, 2]}, "schedule": {}, "buffer_bits": 1}
+    img = lambda n, e: {"image": n, "errors": e, "flag_errors": 0}  # noqa: E731
+    out = combine([{**base, "command": "c1", "whole_images": [img("bird", 0)]},
+                   {**base, "command": "c2", "whole_images": [img("baby", 0), img("head", None)]}])
+    assert [r["image"] for r in out["whole_images"]] == ["bird", "baby", "head"] and out["commands"] == ["c1", "c2"]
+    with pytest.raises(SrhwError, match="rows disagree on clock_mhz"):
+        combine([base, {**base, "clock_mhz": 100.0}])
+
+
+def test_set5_subset_by_name():
+    from srhw.data import default_data_dir
+
+    from rtl.stream.verify import set5_y
+
+    if not (default_data_dir() / "Set5").is_dir():
+        pytest.skip(f"Set5 LR images not found under {default_data_dir()}")
+    ims = set5_y(2, names=["bird"])
+    assert list(ims) == ["bird"] and ims["bird"].shape == (144, 144, 1) and ims["bird"].dtype == np.uint8
+    with pytest.raises(SrhwError, match="no Set5 image 'nope'"):
+        set5_y(2, names=["nope"])
+
+
+def test_a_failed_whole_image_run_is_a_failed_row_not_a_lost_sweep(tmp_path, monkeypatch):
+    import rtl.stream.verify as verify
+    from rtl.bench import BenchError
+
+    calls = []
+
+    def fake(sim, v, module, tb, build_dir, env):
+        calls.append(env["EXPECTED_BEATS"])
+        if len(calls) == 1:
+            raise BenchError("stream_check_tb wrote no summary; see test.log")
+        return {"checked": env["EXPECTED_BEATS"], "errors": 0, "flag_errors": 0, "cycles": 1, "cocotb_pass": True,
+                "build_s": 0.0, "run_s": 0.0}
+
+    monkeypatch.setattr(verify, "run_cocotb", fake)
+    g = random_graph(0)
+    ims = {"a": np.zeros((4, 6, 1), np.uint8), "b": np.full((4, 6, 1), 255, np.uint8)}
+    rows = verify.check_whole_images(g, {}, ims, tmp_path, log=lambda *_: None)
+    assert [r["image"] for r in rows] == ["a", "b"] and calls == [96, 96]
+    assert rows[0]["errors"] is None and not rows[0]["cocotb_pass"] and "no summary" in rows[0]["failed"]
+    assert rows[1]["errors"] == 0 and rows[1]["checked"] == 96

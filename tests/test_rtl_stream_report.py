@@ -44,4 +44,11 @@ def test_committed_stream_report(path: Path):
         assert c["errors"] == 0 and c["flag_errors"] == 0 and c["extra_beats"] == 0 and c["checked"] == c["expected"] > 0
     if "ecp5" in r:
         assert r["ecp5"]["source"] == "nextpnr" and r["ecp5"]["min_fmax_mhz"] > 0
+    if "hls" in r:
+        h = r["hls"]
+        assert h["io_type"] == "io_stream" and set(h["reuse_requested"]) == set(r["folding"])
+        for name, (fm, fn) in r["folding"].items():
+            assert h["reuse_requested"][name] == fm * fn and 1 <= h["reuse_used"][name] <= fm * fn
+        if h["csim"]["ran"]:
+            assert h["csim"]["source"].startswith("hls4ml") and h["csim"]["mismatches"] == 0 and h["csim"]["checked"] > 0
     assert {"simulation", "synthesis", "whole_images", "ecp5", "crop_check"} & set(r)

@@ -26,6 +26,9 @@ def test_ecp5_place_and_route_of_one_layer(tmp_path: Path):
     r = ecp5_fmax(tmp_path / "layer.v", "layer", tmp_path / "pnr", freq_mhz=150)
     assert r["min_fmax_mhz"] and r["min_fmax_mhz"] > 50, r
     assert r["device"] == "LFE5U-85F" and "--out-of-context" in r["commands"][1]
+    assert "--timing-allow-fail" in r["commands"][1] and r["utilization"]["MULT18X18D"]["used"] > 0
+    cp = r["critical_path"]  # where the slowest path runs, so a low figure says what to pipeline
+    assert cp["delay_ns"] == pytest.approx(1000 / r["min_fmax_mhz"], rel=0.05) and cp["logic_cells"] >= 1
 
 
 @pytest.mark.slow

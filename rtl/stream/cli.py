@@ -1,7 +1,7 @@
 """`python -m srhw rtl stream`: compile an integer golden graph into the streaming AXI4-Stream top.
 
     python -m srhw rtl stream (--graph DIR | --checkpoint CKPT | --random-seed N) --out DIR [--part xc7z020] [--fps 30]
-                              [--clock-mhz 150] [--no-synth] [--no-sim] [--pnr] [--verilog-only]
+                              [--out-frame 1280x720] [--clock-mhz 150] [--no-synth] [--no-sim] [--pnr] [--verilog-only]
 
 Writes DIR (replaced atomically): the Verilog, benches, README, Makefile and `stream_rtl.json` (the
 report row: Yosys resources, cocotb bit-exactness and cycles per frame, fps, roofline ratio; with --pnr
@@ -25,7 +25,9 @@ def add_arguments(kernels):
     src.add_argument("--random-seed", type=int, help="a small random INT8 graph (rtl.stream.example; labelled random)")
     p.add_argument("--out", required=True, help="output folder (replaced)")
     p.add_argument("--part", default="xc7z020", help="FPGA part (srhw.hw.parts)")
-    p.add_argument("--fps", type=float, default=30.0, help="target frames/s of a 1280x720 output")
+    p.add_argument("--fps", type=float, default=30.0, help="target frames/s of the output frame")
+    p.add_argument("--out-frame", default="1280x720", metavar="WxH",
+                   help="HR output frame the top is generated for (a multiple of the scale; default 1280x720)")
     p.add_argument("--clock-mhz", type=float, default=150.0, help="clock the folding and fps assume (MHz)")
     p.add_argument("--no-synth", action="store_true", help="skip Yosys synth_xilinx")
     p.add_argument("--no-sim", action="store_true", help="skip the cocotb benches")
@@ -33,6 +35,7 @@ def add_arguments(kernels):
     p.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
     p.add_argument("--set5", action="store_true", help="also stream every whole Set5 LR image (Y) bit-exact with "
                                                        "back-pressure (one Verilator build per image size; slow)")
+    p.add_argument("--images", help="with --set5: only these Set5 images (comma-separated names, e.g. bird,head)")
     p.add_argument("--report", help="also write the stream_rtl row (with this command line) to this JSON file")
     p.set_defaults(_kernel=run)
 
@@ -41,6 +44,14 @@ def add_arguments(kernels):
     q.add_argument("--out", required=True, help="combined JSON (e.g. rtl/reports/stream_<model>.json)")
     q.add_argument("--note", default="", help="what the graph is and how the machine was loaded")
     q.set_defaults(_kernel=run_report)
+
+
+def frame_size(text: str) -> tuple:
+    """'1280x720' -> (1280, 720); SrhwError on anything else."""
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or int(w) < 1 or int(h) < 1:
+        raise SrhwError(f"--out-frame {text!r}: expected WxH in pixels, e.g. 1280x720")
+    return int(w), int(h)
 
 
 def golden_of(ckpt) -> Path:
@@ -79,14 +90,15 @@ def run(args) -> int:
 
     if args.fps <= 0 or args.clock_mhz <= 0:
         raise SrhwError(f"--fps and --clock-mhz must be positive, got {args.fps} and {args.clock_mhz}")
+    out_frame = frame_size(args.out_frame)
     g = load(args)
     images = None
     if args.set5:
         from rtl.stream.verify import set5_y
 
-        images = set5_y(int(g.meta.get("scale", 2)))
+        images = set5_y(int(g.meta.get("scale", 2)), names=[n for n in (args.images or "").split(",") if n])
     row = build_stream(g, get_part(args.part), args.fps, args.clock_mhz, Path(args.out), synth=not args.no_synth,
-                       simulate=not args.no_sim, pnr=args.pnr, sim=args.sim, images=images)
+                       simulate=not args.no_sim, pnr=args.pnr, sim=args.sim, images=images, out_frame=out_frame)
     if args.report:
         import shlex
         import sys

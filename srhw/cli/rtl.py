@@ -118,8 +118,10 @@ def add_arguments(parser):
     p.set_defaults(_kernel="rtl_verify:run_verify_trained")
 
     from rtl.stream.cli import add_arguments as add_stream
+    from srhw.cli.rtl_stream_hls import add_arguments as add_stream_hls
 
     add_stream(kernels)
+    add_stream_hls(kernels)
 
 
 def run(args) -> int:

@@ -133,7 +133,7 @@ def csim_worker(graph_dir, inputs_path, out_dir, reuse=None, part="xc7z020clg400
     from srhw.quant.graph import load_graph
 
     out_dir = Path(out_dir)
-    x = np.load(inputs_path)  # (N, H, W, 3) uint8
+    x = np.load(inputs_path)  # (N, H, W, C) uint8
     g = load_graph(graph_dir)
     t0 = time.perf_counter()
     lowered = to_qkeras(g, x.shape[1], x.shape[2])
@@ -154,7 +154,7 @@ def csim_worker(graph_dir, inputs_path, out_dir, reuse=None, part="xc7z020clg400
 
 
 def run_csim(graph, images_hwc: np.ndarray, work_dir, reuse=None, timeout=1800) -> dict:
-    """C-simulate `graph` on uint8 images (N, H, W, 3) in a subprocess; compare with the golden model.
+    """C-simulate `graph` on uint8 images (N, H, W, C) in a subprocess; compare with the golden model.
 
     Returns {"checked", "mismatches", "outputs", timings...}. Bit-exactness is over every output value.
     """
@@ -178,7 +178,7 @@ def run_csim(graph, images_hwc: np.ndarray, work_dir, reuse=None, timeout=1800) 
     info = json.loads((work_dir / "csim.json").read_text())
     y = np.load(work_dir / "outputs.npy")
     n, h, w, _ = images_hwc.shape
-    gold = run_golden(graph, images_hwc.transpose(0, 3, 1, 2).copy())  # (N, 3, Hs, Ws)
+    gold = run_golden(graph, images_hwc.transpose(0, 3, 1, 2).copy())  # (N, C, Hs, Ws)
     gold_hwc = gold.transpose(0, 2, 3, 1).reshape(n, -1).astype(np.int64)
     got = np.asarray(y)
     if got.shape != gold_hwc.shape:
@@ -186,7 +186,7 @@ def run_csim(graph, images_hwc: np.ndarray, work_dir, reuse=None, timeout=1800) 
     exact = np.array_equal(got, np.round(got)) and np.isfinite(got).all()
     mism = int((got.astype(np.int64) != gold_hwc).sum()) if exact else int(got.size)
     return {**info, "checked": int(got.size), "mismatches": mism, "wall_s": wall, "images": int(n),
-            "input_hw": [int(h), int(w)], "outputs": got.astype(np.int64).reshape(n, *gold.shape[2:], 3)}
+            "input_hw": [int(h), int(w)], "outputs": got.astype(np.int64).reshape(n, *gold.shape[2:], gold.shape[1])}
 
 
 def main(argv=None):

@@ -329,6 +329,17 @@ def _out_shape(n, shape_in, g):
     return (h, w, c)
 
 
+def input_channels(graph) -> int:
+    """Channels of the LR input: the graph's `channels` (1: a Y real-time network), else what the first
+    conv on the input reads, else RGB."""
+    if "channels" in graph.meta:
+        return int(graph.meta["channels"])
+    first = next((n for n in graph.nodes if "input" in n.inputs and n.op in ("conv", "sp_conv")), None)
+    if first is not None:
+        return int(graph.param(first, "W" if first.op == "conv" else "WB").shape[1])
+    return 3
+
+
 def to_qkeras(graph, height: int, width: int) -> Lowered:
     """Build the QKeras model of `graph` for (height, width) LR inputs (channels last, uint8 codes)."""
     import tensorflow as tf
@@ -336,8 +347,9 @@ def to_qkeras(graph, height: int, width: int) -> Lowered:
 
     keras = tf.keras
     ctx = _Ctx(graph, keras, qk)
-    inp = keras.Input((height, width, 3), name="lr_image")
-    ctx.t["input"], ctx.shape["input"] = inp, (height, width, 3)
+    c = input_channels(graph)
+    inp = keras.Input((height, width, c), name="lr_image")
+    ctx.t["input"], ctx.shape["input"] = inp, (height, width, c)
     in_spec = graph.tensors["input"]
     for n in graph.nodes:
         p = next((p for p in PASSES if p.match(n)), None)

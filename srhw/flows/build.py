@@ -308,6 +308,16 @@ def step_rtl(graph, cfg: BuildConfig):
     return graph
 
 
+def step_stream_check(graph, cfg: BuildConfig):
+    """A Y real-time network's streaming RTL, checked before the HLS steps run: an op the compiler cannot
+    build, a target fps the part cannot meet or a frame the line buffers cannot hold fails the build here."""
+    from rtl.stream.flow import check_design, required
+
+    if required(graph):
+        check_design(graph, cfg.part, cfg.target_fps, cfg.clock_mhz)
+    return graph
+
+
 def step_stream_rtl(graph, cfg: BuildConfig):
     """The whole-network streaming RTL (rtl.stream) where every op of the graph streams: rtl/ + `stream_rtl`."""
     from rtl.stream.flow import build_stream, streamable
@@ -322,11 +332,12 @@ def step_stream_rtl(graph, cfg: BuildConfig):
     return graph
 
 
-STEPS = [step_load_model, step_quantize, step_estimate, step_hls_project, step_engine, step_csim, step_rtl,
+STEPS = [step_load_model, step_quantize, step_stream_check, step_estimate, step_hls_project, step_engine, step_csim, step_rtl,
          step_stream_rtl, step_report]
 
 
-STEP_TITLES = {step_load_model: "load the model", step_quantize: "integer golden graph", step_estimate: "cost estimate",
+STEP_TITLES = {step_load_model: "load the model", step_quantize: "integer golden graph",
+               step_stream_check: "streaming RTL checks", step_estimate: "cost estimate",
                step_hls_project: "hls4ml project", step_engine: "layer-sequential engine", step_csim: "C-simulation",
                step_rtl: "RTL kernels and fit", step_stream_rtl: "streaming RTL", step_report: "report"}
 
