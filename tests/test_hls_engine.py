@@ -55,9 +55,18 @@ def test_images(h=9, w=11, seed=0):
 test_images.__test__ = False  # a helper, not a test
 
 
+Y_SPEC = "fsrcnn(d=8,s=3,m=1)"  # a Y-channel (1-channel) real-time network in its deployed form
+
+
+def tiny_y_graph(spec=Y_SPEC, scale=2, seed=0):
+    torch.manual_seed(seed)
+    m = build(spec, scale).deploy().eval()
+    return quantize(m, [torch.rand(2, 1, 12, 12) * 255]).export({"spec": spec, "scale": scale, "channels": 1})
+
+
 @pytest.fixture(scope="module")
 def graphs():
-    return {f"{s}-x{k}": tiny_graph(s, k) for s, k in SPECS}
+    return {**{f"{s}-x{k}": tiny_graph(s, k) for s, k in SPECS}, "y": tiny_y_graph()}
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +101,17 @@ def test_engine_csim_equals_golden(name, graphs, engine_bin, tmp_path):
     assert r["checked"] == x.shape[0] * 9 * scale * 11 * scale * 3, "every output value of every image is compared"
     assert r["mismatches"] == 0, f"{name}: {r['mismatches']} of {r['checked']} output values differ from the golden model"
     assert r["outputs"].dtype == np.uint8 and r["types"] == "ap_int"
+
+
+def test_engine_runs_a_y_channel_network(graphs, engine_bin, tmp_path):
+    binary, cfg = engine_bin
+    g = graphs["y"]
+    x = test_images()[..., :1].copy()
+    r = run_engine_csim(g, x, tmp_path, binary=binary, config=cfg)
+    assert r["checked"] == x.shape[0] * 18 * 22 and r["mismatches"] == 0, r["mismatches"]
+    assert compile_program(g).header[6] == 1  # the program's input channels (H_IN_C)
+    with pytest.raises(SrhwError, match=r"shape \(N, H, W, 1\)"):
+        run_engine_csim(g, test_images(), tmp_path / "rgb", binary=binary, config=cfg)
 
 
 def test_one_compile_serves_several_sizes(graphs, engine_bin, tmp_path):

@@ -70,18 +70,19 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "tb_engine: %s is laid out for another datapath (srhw_config.h)\n", argv[1]);
         return 2;
     }
-    if (int64_t(wts.size()) != prog[H_WEIGHT_WORDS] || int64_t(images.size()) != int64_t(n) * h * w * 3 ||
-        prog[H_IN_C] != 3 || prog[H_IN_T] != T_U8 || prog[H_OUT_C] != 3) {
+    const int c = prog[H_IN_C];  // 3 (RGB) or 1 (a Y-channel network)
+    if (int64_t(wts.size()) != prog[H_WEIGHT_WORDS] || int64_t(images.size()) != int64_t(n) * h * w * c ||
+        (c != 1 && c != 3) || prog[H_IN_T] != T_U8 || prog[H_OUT_C] != c) {
         std::fprintf(stderr, "tb_engine: weights or images do not match the program\n");
         return 2;
     }
     const uint64_t unit = srhw_unit(h, w);
     std::vector<uint8_t> arena(uint64_t(prog[H_ARENA_UNITS]) * unit);
     const int f = prog[H_OUT_F], ho = h * f, wo = w * f;
-    std::vector<uint8_t> out(size_t(n) * ho * wo * 3);
+    std::vector<uint8_t> out(size_t(n) * ho * wo * c);
     for (int i = 0; i < n; i++) {
         std::memset(arena.data(), 0, arena.size());
-        std::memcpy(&arena[uint64_t(prog[H_IN_OFF]) * unit], &images[size_t(i) * h * w * 3], size_t(h) * w * 3);
+        std::memcpy(&arena[uint64_t(prog[H_IN_OFF]) * unit], &images[size_t(i) * h * w * c], size_t(h) * w * c);
         const int st = srhw_engine(&prog[H_WORDS], prog[H_N_LAYERS], wts.data(), arena.data(), arena.data(), arena.data(), h, w);
         if (st != ST_OK) {
             std::fprintf(stderr, "tb_engine: image %d: engine status 0x%x (layer %d, code %d)\n", i, st, (st >> 8) - 1,
@@ -89,10 +90,10 @@ int main(int argc, char **argv) {
             return 1;
         }
         const uint8_t *o = &arena[uint64_t(prog[H_OUT_OFF]) * unit];
-        for (size_t k = 0; k < size_t(ho) * wo * 3; k++) {
+        for (size_t k = 0; k < size_t(ho) * wo * c; k++) {
             const int code = prog[H_OUT_T] == T_S16 ? int(int16_t(uint16_t(o[2 * k]) | (uint16_t(o[2 * k + 1]) << 8)))
                                                     : int(o[k]);
-            out[size_t(i) * ho * wo * 3 + k] = uint8_t(code & 0xff);
+            out[size_t(i) * ho * wo * c + k] = uint8_t(code & 0xff);
         }
     }
     FILE *fo = std::fopen(argv[7], "wb");

@@ -254,6 +254,14 @@ def _ps_on_store(g, i, writer, descs, x, last_use) -> bool:
     return len(readers) == 1 and last_use[x] == i and x != g.output
 
 
+def image_channels(graph) -> int:
+    """Channels of the graph's input and output image: 3 (RGB), or 1 for the Y-channel networks (meta channels)."""
+    c = int((graph.meta or {}).get("channels") or 3) if isinstance(graph.meta, dict) else 3
+    if c not in (1, 3):
+        raise SrhwError(f"the engine runs 1-channel (Y) or 3-channel (RGB) images, not {c}")
+    return c
+
+
 def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_fusions: bool = True) -> Program:
     """The engine program of `graph` (an srhw.quant.graph.IntGraph) for `datapath` (default: xc7z020's).
     `store_fusions=False` keeps the CA pool pass and the pixel-shuffle pass (no SUMS / PS descriptors: the unfused
@@ -262,7 +270,8 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
     g = graph
     if "input" not in g.tensors:
         raise SrhwError("graph has no 'input' tensor")
-    chans, fac, dtype = {"input": 3}, {"input": 1}, {"input": _dtype(g.tensors["input"], where="input")}
+    c_img = image_channels(g)
+    chans, fac, dtype = {"input": c_img}, {"input": 1}, {"input": _dtype(g.tensors["input"], where="input")}
     codes = {"input": (g.tensors["input"].lo, g.tensors["input"].hi)}  # the range of the codes stored in each map
     if dtype["input"] != T_U8:
         raise SrhwError("the engine's input map is a uint8 image")
@@ -461,10 +470,10 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
             if last_use[t] == i and t != g.output and t not in handed:
                 arena.release(where[t], size[t])
     out = g.output
-    if out not in chans or chans[out] != 3:
-        raise SrhwError(f"graph output {out!r} is not a 3-channel map")
+    if out not in chans or chans[out] != c_img:
+        raise SrhwError(f"graph output {out!r} is not a {c_img}-channel map like its input")
     words = blob.array()
-    header = [MAGIC, VERSION, len(FIELDS), len(descs), arena.peak, where["input"], 3, T_U8, where[out], 3, dtype[out],
+    header = [MAGIC, VERSION, len(FIELDS), len(descs), arena.peak, where["input"], c_img, T_U8, where[out], c_img, dtype[out],
               fac[out], len(words), dp.lanes, dp.simd, dp.b_lanes, dp.tsimd, dp.c_lanes, dp.c_tsimd, dp.gather, dp.beat,
               dp.pack, dp.gcols, 0]
     assert len(header) == HEADER_WORDS

@@ -16,7 +16,7 @@ import numpy as np
 
 from srhw.core.errors import SrhwError
 from srhw.export.engine.cost import Datapath
-from srhw.export.engine.program import EngineConfig, Program, compile_program, datapath_for_graph
+from srhw.export.engine.program import EngineConfig, Program, compile_program, datapath_for_graph, image_channels
 from srhw.hw.parts import get_part
 from srhw.core.io import atomic_path, write_text
 
@@ -166,8 +166,9 @@ def run_engine_csim(graph, images_hwc: np.ndarray, workdir, binary=None, config:
     from srhw.quant.golden import run_golden
 
     x = np.ascontiguousarray(images_hwc)
-    if x.dtype != np.uint8 or x.ndim != 4 or x.shape[3] != 3:
-        raise SrhwError("engine C-sim takes uint8 images of shape (N, H, W, 3)")
+    c = image_channels(graph)
+    if x.dtype != np.uint8 or x.ndim != 4 or x.shape[3] != c:
+        raise SrhwError(f"engine C-sim takes uint8 images of shape (N, H, W, {c})")
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     prog = compile_program(graph, datapath=datapath, store_fusions=store_fusions)
@@ -188,7 +189,7 @@ def run_engine_csim(graph, images_hwc: np.ndarray, workdir, binary=None, config:
     if proc.returncode != 0:
         raise SrhwError(f"engine C-sim failed: {(proc.stderr.strip().splitlines() or [str(proc.returncode)])[-1]}")
     f = prog.header[11]
-    got = np.frombuffer((work / "outputs.bin").read_bytes(), np.uint8).reshape(n, h * f, w * f, 3)
+    got = np.frombuffer((work / "outputs.bin").read_bytes(), np.uint8).reshape(n, h * f, w * f, c)
     t1 = time.perf_counter()
     gold = run_golden(graph, x.transpose(0, 3, 1, 2).copy()).transpose(0, 2, 3, 1)
     golden_s = time.perf_counter() - t1
