@@ -21,20 +21,26 @@ from pathlib import Path
 
 import numpy as np
 
+from srhw.cli.common import CLOCK_MHZ, examples, number
 from srhw.core.errors import SrhwError
+
+FPS = number(0.0, 1000.0, lo_open=True)
+EXAMPLES = examples(
+    "python -m srhw rtl stream-hls --checkpoint models/fsrcnn_d32_s5_m1-x2-int8.safetensors --out runs/stream_hls",
+    "python -m srhw rtl stream-hls --random-seed 0 --out /tmp/sh --no-csim")
 
 
 def add_arguments(kernels):
     p = kernels.add_parser("stream-hls", help="hls4ml project (io_stream) of a streaming RTL design, reuse factors "
-                                              "from its folding, C-simulated bit-exact")
+                                              "from its folding, C-simulated bit-exact", epilog=EXAMPLES)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--graph", help="integer golden graph folder (graph.json + graph.npz)")
     src.add_argument("--checkpoint", help="INT8 checkpoint whose .json sidecar names its golden graph ('golden')")
     src.add_argument("--random-seed", type=int, help="a small random INT8 graph (rtl.stream.example; labelled random)")
     p.add_argument("--out", required=True, help="output folder (replaced)")
     p.add_argument("--part", default="xc7z020", help="FPGA part (srhw.hw.parts)")
-    p.add_argument("--fps", type=float, default=30.0, help="target frames/s of the output frame (the folding)")
-    p.add_argument("--clock-mhz", type=float, default=150.0, help="clock the folding assumes (MHz)")
+    p.add_argument("--fps", type=FPS, default=30.0, help="target frames/s of the output frame (the folding)")
+    p.add_argument("--clock-mhz", type=CLOCK_MHZ, default=150.0, help="clock the folding assumes (MHz)")
     p.add_argument("--out-frame", default="1280x720", metavar="WxH", help="HR output frame (default 1280x720)")
     p.add_argument("--crop", type=int, default=16, help="LR size of the C-simulated frames (square; default 16)")
     p.add_argument("--no-csim", action="store_true", help="only write the project")

