@@ -45,6 +45,7 @@ from amaranth.lib.wiring import In, Out
 
 from rtl.cse import check_weights, signed_width
 from rtl.requant import requantize, rounding_half
+from rtl.stream.conv import adder_tree as _tree, delay as _delay  # the one pipelined tree / delay line
 from rtl.sum_product import DSP_A_BITS, DSP_B_BITS, SumProduct, SumProductConfig
 
 K = 3  # window size: the study's SP convs are 3x3 ('same' padding)
@@ -80,42 +81,6 @@ class SPLayerConfig:
 def frame_cycles(height: int, width: int, fold: int) -> int:
     """Cycles per frame at full input rate: F per emitting position, 1 per padding-only position."""
     return fold * height * width + (height + 1) * (width + 1) - height * width
-
-
-def _tree(m, terms, stage_every: int, name: str):
-    """Balanced adder tree over [(value, lo, hi)], a register every `stage_every` levels and after the
-    last level. Returns (value, lo, hi, latency); one term: no adder, latency 0."""
-    level, lat = 0, 0
-    cur = list(terms)
-    while len(cur) > 1:
-        nxt = []
-        for i in range(0, len(cur) - 1, 2):
-            (a, alo, ahi), (b, blo, bhi) = cur[i], cur[i + 1]
-            lo, hi = alo + blo, ahi + bhi
-            s = Signal(signed(signed_width(lo, hi)), name=f"{name}_l{level}_{i // 2}")
-            m.d.comb += s.eq(a + b)
-            nxt.append((s, lo, hi))
-        if len(cur) % 2:
-            nxt.append(cur[-1])
-        cur = nxt
-        level += 1
-        if level % stage_every == 0 or len(cur) == 1:
-            regd = []
-            for j, (v, lo, hi) in enumerate(cur):
-                r = Signal(signed(signed_width(lo, hi)), name=f"{name}_r{lat}_{j}", reset_less=True)
-                m.d.sync += r.eq(v)
-                regd.append((r, lo, hi))
-            cur, lat = regd, lat + 1
-    v, lo, hi = cur[0]
-    return v, lo, hi, lat
-
-
-def _delay(m, sig, n: int, name: str, reset_less: bool = True):
-    for i in range(n):
-        d = Signal.like(sig, name=f"{name}_d{i}", reset_less=reset_less)
-        m.d.sync += d.eq(sig)
-        sig = d
-    return sig
 
 
 def _select(code, x, bits: int):
