@@ -17,14 +17,20 @@ from pathlib import Path
 from srhw.core.errors import SrhwError
 
 
-def add_arguments(kernels):
-    p = kernels.add_parser("stream", help="whole-network streaming RTL (AXI4-Stream video) of an integer golden graph")
+def add_graph_source(p):
+    """The graph a streaming design is built from (one of three), its output folder and part: `rtl stream`'s and
+    `rtl stream-hls`'s common flags."""
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--graph", help="integer golden graph folder (graph.json + graph.npz)")
     src.add_argument("--checkpoint", help="INT8 checkpoint whose .json sidecar names its golden graph ('golden')")
     src.add_argument("--random-seed", type=int, help="a small random INT8 graph (rtl.stream.example; labelled random)")
     p.add_argument("--out", required=True, help="output folder (replaced)")
     p.add_argument("--part", default="xc7z020", help="FPGA part (srhw.hw.parts)")
+
+
+def add_arguments(kernels):
+    p = kernels.add_parser("stream", help="whole-network streaming RTL (AXI4-Stream video) of an integer golden graph")
+    add_graph_source(p)
     p.add_argument("--fps", type=float, default=30.0, help="target frames/s of the output frame")
     p.add_argument("--out-frame", default="1280x720", metavar="WxH",
                    help="HR output frame the top is generated for (a multiple of the scale; default 1280x720)")

@@ -31,14 +31,11 @@ EXAMPLES = examples(
 
 
 def add_arguments(kernels):
+    from rtl.stream.cli import add_graph_source
+
     p = kernels.add_parser("stream-hls", help="hls4ml project (io_stream) of a streaming RTL design, reuse factors "
                                               "from its folding, C-simulated bit-exact", epilog=EXAMPLES)
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--graph", help="integer golden graph folder (graph.json + graph.npz)")
-    src.add_argument("--checkpoint", help="INT8 checkpoint whose .json sidecar names its golden graph ('golden')")
-    src.add_argument("--random-seed", type=int, help="a small random INT8 graph (rtl.stream.example; labelled random)")
-    p.add_argument("--out", required=True, help="output folder (replaced)")
-    p.add_argument("--part", default="xc7z020", help="FPGA part (srhw.hw.parts)")
+    add_graph_source(p)
     p.add_argument("--fps", type=FPS, default=30.0, help="target frames/s of the output frame (the folding)")
     p.add_argument("--clock-mhz", type=CLOCK_MHZ, default=150.0, help="clock the folding assumes (MHz)")
     p.add_argument("--out-frame", default="1280x720", metavar="WxH", help="HR output frame (default 1280x720)")
