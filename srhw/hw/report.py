@@ -49,10 +49,11 @@ def render_markdown(rep: dict) -> str:
         lines.append("not run (use --csim).")
     lines += ["", "## Layer-sequential engine (engine/, hls/engine)", "", _engine_summary(rep.get("engine"))]
     lines += ["", "## Layers (analytic)", "",
-              "| layer | kind | mults/px | adds/px | reuse | cycles/px | DSP | LUT | BRAM36 |", "|---|---|---|---|---|---|---|---|---|"]
+              "| layer | torch module | kind | mults/px | adds/px | reuse | cycles/px | DSP | LUT | BRAM36 |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for l in rep["layers"]:
-        lines.append(f"| {l['name']} | {l['kind']} | {l['mults_per_pixel']:,} | {l['adds_per_pixel']:,} | {l['reuse_factor']} | "
-                     f"{l['cycles_per_pixel']} | {l['dsp']} | {l['lut']:,} | {l['bram']} |")
+        lines.append(f"| {l['name']} | {_module(l)} | {l['kind']} | {l['mults_per_pixel']:,} | {l['adds_per_pixel']:,} | "
+                     f"{l['reuse_factor']} | {l['cycles_per_pixel']} | {l['dsp']} | {l['lut']:,} | {l['bram']} |")
     if rep["hls"]:
         lines += ["", f"HLS project: `hls/` ({rep['hls']['backend']}, {rep['hls']['io_type']}, {rep['hls']['hls_layers']} hls4ml layers, "
                   f"{rep['hls']['input_hw'][1]}x{rep['hls']['input_hw'][0]} LR frame). {rep['hls']['vitis_hls']}."]
@@ -116,6 +117,13 @@ def answer_lines(rep: dict) -> list:
 
 
 PER_LAYER = "Per-layer time (recommended design)"
+NAMING = ("Layers are named by their node in the golden graph (`golden/graph.json`) in every table of this report; "
+          "hls/ names its layers `<node>_<role>` (e.g. `head_wb`), engine/program.h by node.")
+
+
+def _module(row: dict) -> str:
+    """The torch module path beside a golden node name (blank for ops without one: adds, pixel shuffles)."""
+    return f"`{row['module']}`" if row.get("module") else ""
 
 
 def _num(v, fmt="{:,}"):
@@ -129,16 +137,18 @@ def per_layer_lines(pl: dict | None) -> list:
         return []
     has_res = any("lut" in l for l in pl["layers"])
     has_src = len({l["source"] for l in pl["layers"]}) > 1  # one source: said once above the table
-    head = ("| layer | kind | cycles | ms | % of frame | bound by |" + (" DSP | LUT | BRAM36 |" if has_res else "")
+    has_mod = any(l.get("module") for l in pl["layers"])
+    head = ("| layer |" + (" torch module |" if has_mod else "") + " kind | cycles | ms | % of frame | bound by |"
+            + (" DSP | LUT | BRAM36 |" if has_res else "")
             + (" source |" if has_src else ""))
     lines = [f"## {PER_LAYER}", "",
              f"{pl['design']} (`{pl['folder']}`), {pl['frame_ms']:,.1f} ms per frame; {pl['schedule']}. "
-             f"Bottleneck: **{pl['bottleneck']}**. Source: {pl['source']}.", "", head,
+             f"Bottleneck: **{pl['bottleneck']}**. Source: {pl['source']}. {NAMING}", "", head,
              "|" + "---|" * (head.count("|") - 1)]
     for l in pl["layers"]:
         name = f"**{l['name']}** (bottleneck)" if l["bottleneck"] else l["name"]
         res = (f" {_num(l.get('dsp'))} | {_num(l.get('lut'))} | {_num(l.get('bram'))} |" if has_res else "")
-        lines.append(f"| {name} | {l['kind']} | {l['cycles']:,} | {l['time_ms']:,.2f} | {100 * l['share_of_frame']:.1f} % | "
+        lines.append(f"| {name} |" + (f" {_module(l)} |" if has_mod else "") + f" {l['kind']} | {l['cycles']:,} | {l['time_ms']:,.2f} | {100 * l['share_of_frame']:.1f} % | "
                      f"{l['bound']} |{res}" + (f" {l['source']} |" if has_src else ""))
     units = pl.get("resources_per_unit") or []
     if units:
