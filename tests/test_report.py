@@ -258,6 +258,28 @@ def test_engine_descriptor_labels_resolve_to_golden_nodes(built):
     assert names.row({"name": "no_such_layer"}) == {"name": "no_such_layer"}, "an unknown label is left as it is"
 
 
+def test_one_bounding_resource_and_every_figure_explained(built):
+    """The answer's bounding resource is the engine's own (closest to its budget); the engine's "bound by" words
+    are explained under its table; a layer-sequential Layers table shows no per-layer zeros for shared hardware."""
+    from srhw.hw import layer_time
+    from srhw.hw.report import per_layer_lines, render_markdown
+
+    rep = _rep(built)
+    eng = next(d for d in rep["designs"] if d["folder"] == "engine/")
+    word = {"LUT": "lut", "DSP48": "dsp", "BRAM36": "bram", "FF": "ff"}
+    assert eng["bounding_resource"] == word[rep["engine"]["bound_resource"]]
+    v = rep["verdict"]
+    assert f"{100 * v['bounding_of_budget']:.0f} % of its {100 * v['bounding_budget']:.0f} % budget" in (built / "report.md").read_text()
+    est = json.loads((built / "report" / "estimate.json").read_text())
+    ls = est["chosen"] if est["architecture"] == "layer-sequential" else est["alternative"]
+    pl = layer_time.engine("HLS layer-sequential engine", "engine/", ls["engine"]["layer_times"], ls["engine"]["resources"])
+    legend = next(l for l in per_layer_lines(pl) if l.startswith("Bound by: "))
+    assert all(f"{l['bound']} = " in legend for l in pl["layers"]), legend
+    rep["architecture"] = "layer-sequential"  # the same rows as if the engine were chosen
+    table = render_markdown(rep).split("## Layers (analytic)")[1].split("\n## ")[0]
+    assert "| layer | torch module | kind | mults/px | adds/px | reuse | cycles/px |\n" in table and "shared" in table
+
+
 def test_the_default_output_is_short_and_all_ours(built_run):
     """At default verbosity: <= 20 lines, each one srhw's own (no TensorFlow, keras or hls4ml line), one per step in
     order, and no progress redraws when stderr is not a terminal."""

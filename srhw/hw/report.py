@@ -48,12 +48,16 @@ def render_markdown(rep: dict) -> str:
     else:
         lines.append("not run (use --csim).")
     lines += ["", "## Layer-sequential engine (engine/, hls/engine)", "", _engine_summary(rep.get("engine"))]
+    shared = rep["architecture"] == "layer-sequential"  # one datapath for every layer: no per-layer resources
     lines += ["", "## Layers (analytic)", "",
-              "| layer | torch module | kind | mults/px | adds/px | reuse | cycles/px | DSP | LUT | BRAM36 |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              f"The {rep['architecture']} estimate per layer, per output pixel. "
+              + ("Reuse = cycles per pixel rounded up; the resources are shared by every layer: see the design units "
+                 "under Per-layer time." if shared else "Reuse = the block's hls4ml reuse factor; resources per block."), "",
+              "| layer | torch module | kind | mults/px | adds/px | reuse | cycles/px |" + ("" if shared else " DSP | LUT | BRAM36 |"),
+              "|---|---|---|---|---|---|---|" + ("" if shared else "---|---|---|")]
     for l in rep["layers"]:
         lines.append(f"| {l['name']} | {_module(l)} | {l['kind']} | {l['mults_per_pixel']:,} | {l['adds_per_pixel']:,} | "
-                     f"{l['reuse_factor']} | {l['cycles_per_pixel']} | {l['dsp']} | {l['lut']:,} | {l['bram']} |")
+                     f"{l['reuse_factor']} | {l['cycles_per_pixel']} |" + ("" if shared else f" {l['dsp']} | {l['lut']:,} | {l['bram']} |"))
     if rep["hls"]:
         lines += ["", f"HLS project: `hls/` ({rep['hls']['backend']}, {rep['hls']['io_type']}, {rep['hls']['hls_layers']} hls4ml layers, "
                   f"{rep['hls']['input_hw'][1]}x{rep['hls']['input_hw'][0]} LR frame). {rep['hls']['vitis_hls']}."]
@@ -100,13 +104,14 @@ def answer_lines(rep: dict) -> list:
         first = (f"**Recommended: `{v['folder']}`** ({v['design']}): {v['fps_720p']:.3g} fps, {v['ms_per_frame']:,.0f} ms "
                  f"per {rep['frame']} frame at {rep['clock_mhz']:g} MHz; target {v['target_fps']:g} fps "
                  f"{'met' if v['meets_target'] else 'NOT met'}; bounded by {v['bounding_resource'].upper()} "
-                 f"({100 * v['bounding_share']:.0f} % of the part)"
+                 f"({100 * v['bounding_share']:.0f} % of the part, {100 * v['bounding_of_budget']:.0f} % of its "
+                 f"{100 * v['bounding_budget']:.0f} % budget)"
                  + (f", slowest layer {v['slowest_layer']}" if v.get("slowest_layer") else "") + ". " + v["sentence"])
     else:
         first = v["sentence"]
     lines = ["## Answer", "", first, "",
              f"One roofline: **{r['fps']:.3g} fps** ({r['bound']}-bound; definition and assumptions under Roofline).", "",
-             "| design | folder | fits | fps | ms/frame | of roofline | LUT | DSP | BRAM36 | bounding | source |",
+             "| design | folder | fits | fps | ms/frame | of roofline | LUT | DSP | BRAM36 | bounding (% of part) | source |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for d in rep["designs"]:
         lines.append(f"| {d['design']} | `{d['folder']}` | {d['fits']} | {d['fps_720p']:.3g} | {d['ms_per_frame']:,.0f} | "
@@ -150,6 +155,9 @@ def per_layer_lines(pl: dict | None) -> list:
         res = (f" {_num(l.get('dsp'))} | {_num(l.get('lut'))} | {_num(l.get('bram'))} |" if has_res else "")
         lines.append(f"| {name} |" + (f" {_module(l)} |" if has_mod else "") + f" {l['kind']} | {l['cycles']:,} | {l['time_ms']:,.2f} | {100 * l['share_of_frame']:.1f} % | "
                      f"{l['bound']} |{res}" + (f" {l['source']} |" if has_src else ""))
+    legend = {k: v for k, v in (pl.get("bound_legend") or {}).items() if any(l["bound"] == k for l in pl["layers"])}
+    if legend:
+        lines += ["", "Bound by: " + "; ".join(f"{k} = {v}" for k, v in legend.items()) + "."]
     units = pl.get("resources_per_unit") or []
     if units:
         lines += ["", "Resources per design unit (shared by every layer, so not split per layer):", "",
