@@ -262,7 +262,9 @@ def test_one_bounding_resource_and_every_figure_explained(built):
     """The answer's bounding resource is the engine's own (closest to its budget); the engine's "bound by" words
     are explained under its table; a layer-sequential Layers table shows no per-layer zeros for shared hardware."""
     from srhw.hw import layer_time
+    from srhw.hw.layer_names import LayerNames
     from srhw.hw.report import per_layer_lines, render_markdown
+    from srhw.quant import load_graph
 
     rep = _rep(built)
     eng = next(d for d in rep["designs"] if d["folder"] == "engine/")
@@ -273,8 +275,11 @@ def test_one_bounding_resource_and_every_figure_explained(built):
     est = json.loads((built / "report" / "estimate.json").read_text())
     ls = est["chosen"] if est["architecture"] == "layer-sequential" else est["alternative"]
     pl = layer_time.engine("HLS layer-sequential engine", "engine/", ls["engine"]["layer_times"], ls["engine"]["resources"])
-    legend = next(l for l in per_layer_lines(pl) if l.startswith("Bound by: "))
+    pl["layers"] = LayerNames(load_graph(built / "golden")).rows(pl["layers"])
+    md = per_layer_lines(pl)
+    legend = next(l for l in md if l.startswith("Bound by: "))
     assert all(f"{l['bound']} = " in legend for l in pl["layers"]), legend
+    assert any(l.startswith("| body_0_body_0_body_3 |") and "; also node add |" in l for l in md), "a fused row's nodes"
     rep["architecture"] = "layer-sequential"  # the same rows as if the engine were chosen
     table = render_markdown(rep).split("## Layers (analytic)")[1].split("\n## ")[0]
     assert "| layer | torch module | kind | mults/px | adds/px | reuse | cycles/px |\n" in table and "shared" in table

@@ -10,19 +10,23 @@ import sys
 import threading
 from contextlib import contextmanager
 
-from tqdm import tqdm
-
 _live: list = []  # the (bar, title) of the step running now, if any
 
 
 def say(msg: str, file=None) -> None:
-    tqdm.write(msg, file=file or sys.stderr)
-    (file or sys.stderr).flush()
+    file = file or sys.stderr
+    if _live and not _live[-1][0].disable:
+        _live[-1][0].write(msg, file=file)  # tqdm: clears the live line, prints, redraws it
+    else:
+        print(msg, file=file)
+    file.flush()
 
 
 @contextmanager
 def live(title: str, file=None, every: float = 1.0):
     """Show `title`, the current phase and the elapsed time while the body runs (terminal only)."""
+    from tqdm import tqdm  # here: `srhw build --help` never pays for it
+
     bar = tqdm(total=None, desc=title, bar_format="{desc} ({elapsed})", leave=False, disable=None,
                file=file or sys.stderr, dynamic_ncols=True)
     stop = threading.Event()

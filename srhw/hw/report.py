@@ -15,8 +15,8 @@ def render_markdown(rep: dict) -> str:
         f"Weights: {rep['weights']['source']}" + (f" `{rep['weights']['checkpoint']}`" if rep['weights'].get('checkpoint') else "") + ".",
         "All resource, cycle and fps figures are **analytic estimates** (srhw.export.estimate, rtl.cost), not synthesis "
         "results; no Vivado/vitis_hls exists here. C-sim figures are hls4ml/g++ measurements.", "",
-        f"HLS estimate: architecture **{rep['architecture']}**; fits: **{rep['fits']}**; fps_720p: "
-        f"**{rep['fps_720p']:.3g}** at {rep['clock_mhz']:g} MHz (analytic).", "",
+        f"HLS estimate: architecture **{rep['architecture']}**; fits: **{rep['fits']}**; "
+        f"**{rep['fps_720p']:.3g}** fps ({rep['frame']} frames) at {rep['clock_mhz']:g} MHz (analytic).", "",
         "| resource | estimate | capacity | use |", "|---|---|---|---|",
     ]
     for k in ("lut", "ff", "dsp", "bram"):
@@ -91,7 +91,8 @@ def _engine_summary(eng: dict | None) -> str:
 def _rtl_summary(rtl: dict | None) -> str:
     if not rtl or "muls" not in rtl:
         return (rtl or {}).get("status", "n/a")
-    return (f"multiplier-free SP kernels: {rtl['muls']:,} mults and {rtl['adds']:,} adds per frame; "
+    return (f"multiplier-free SP kernels (ternary weights as adds): {rtl['muls']:,} multiplies per frame (the "
+            f"SP kernels' per-channel scales and the plain convs: mean shifts, channel attention) and {rtl['adds']:,} adds per frame; "
             f"LUT {rtl['lut']:,}, FF {rtl['ff']:,}, CARRY4 {rtl['carry4']:,}, DSP {rtl['dsp']}, BRAM36 {rtl['bram']}; "
             f"{rtl['fps_720p']:.3g} fps at 720p, {rtl['roofline_ratio']:.3f} of the roofline above "
             "(sources: " + "; ".join(f"{k}: {v}" for k, v in (rtl.get("source") or {}).items()) + ").")
@@ -153,7 +154,8 @@ def per_layer_lines(pl: dict | None) -> list:
     for l in pl["layers"]:
         name = f"**{l['name']}** (bottleneck)" if l["bottleneck"] else l["name"]
         res = (f" {_num(l.get('dsp'))} | {_num(l.get('lut'))} | {_num(l.get('bram'))} |" if has_res else "")
-        lines.append(f"| {name} |" + (f" {_module(l)} |" if has_mod else "") + f" {l['kind']} | {l['cycles']:,} | {l['time_ms']:,.2f} | {100 * l['share_of_frame']:.1f} % | "
+        kind = l["kind"] + (f"; also node {', '.join(l['nodes'][1:])}" if len(l.get("nodes", [])) > 1 else "")
+        lines.append(f"| {name} |" + (f" {_module(l)} |" if has_mod else "") + f" {kind} | {l['cycles']:,} | {l['time_ms']:,.2f} | {100 * l['share_of_frame']:.1f} % | "
                      f"{l['bound']} |{res}" + (f" {l['source']} |" if has_src else ""))
     legend = {k: v for k, v in (pl.get("bound_legend") or {}).items() if any(l["bound"] == k for l in pl["layers"])}
     if legend:
