@@ -106,6 +106,14 @@ def test_the_streaming_rtl_rows_come_from_its_schedule_and_measured_frame():
     assert max(l["share_of_frame"] for l in pl["layers"]) <= 1.0, "no stage is busier than the measured frame"
     assert pl["resources_per_unit"] == [{"unit": "the whole top srhw_stream (Yosys cannot split it per layer)", "count": 1,
                                          "dsp": 144, "lut": 10_897, "bram": 33, "source": "yosys"}]
+    # its stages are golden nodes of the shipped graph, so the naming pass keeps them and adds the torch module
+    from srhw.hw.layer_names import LayerNames
+    from srhw.quant import load_graph
+
+    graph = load_graph(Path(__file__).resolve().parents[1] / "models" / "fsrcnn_d32_s5_m1-x2-int8.golden")
+    named = LayerNames(graph).rows(pl["layers"])
+    assert [r["name"] for r in named] == [r["name"] for r in pl["layers"]] and {r["name"] for r in named} <= {n.name for n in graph.nodes}
+    assert any(r["module"] for r in named)
 
 
 class _Page(HTMLParser):
