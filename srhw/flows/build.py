@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from srhw.core.errors import SrhwError
 from srhw.core.io import write_json
-from srhw.flows.progress import live, phase, say
+from srhw.flows.progress import live, phase, say, silenced
 from srhw.flows.report import step_report
 
 
@@ -57,6 +57,7 @@ class BuildConfig:
     report: dict = field(default_factory=dict)
     loaded: tuple | None = None  # (state_dict, sidecar) of the checkpoint
     force: bool = False  # --force: replace --out even if it holds files srhw did not write
+    quiet: bool = False  # --quiet: no step lines (the CLI still prints its summary line and errors)
 
 
 def _say(msg):
@@ -353,7 +354,7 @@ def run_build(cfg: BuildConfig) -> dict:
     returns report.json. One line per step: its plain name and elapsed time."""
     from srhw.core.io import staged
 
-    with staged(cfg.out, folder=True, force=cfg.force, replace=True) as tmp:
+    with staged(cfg.out, folder=True, force=cfg.force, replace=True) as tmp, (silenced() if cfg.quiet else nullcontext()):
         cfg.tmp = tmp
         state = None
         for i, step in enumerate(STEPS, 1):

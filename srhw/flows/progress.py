@@ -11,9 +11,22 @@ import threading
 from contextlib import contextmanager
 
 _live: list = []  # the (bar, title) of the step running now, if any
+_quiet: list = []  # non-empty inside `silenced()`
+
+
+@contextmanager
+def silenced():
+    """No step lines and no live line inside (`srhw build --quiet`: scripts get the summary line and errors)."""
+    _quiet.append(True)
+    try:
+        yield
+    finally:
+        _quiet.pop()
 
 
 def say(msg: str, file=None) -> None:
+    if _quiet:
+        return
     file = file or sys.stderr
     if _live and not _live[-1][0].disable:
         _live[-1][0].write(msg, file=file)  # tqdm: clears the live line, prints, redraws it
@@ -27,7 +40,7 @@ def live(title: str, file=None, every: float = 1.0):
     """Show `title`, the current phase and the elapsed time while the body runs (terminal only)."""
     from tqdm import tqdm  # here: `srhw build --help` never pays for it
 
-    bar = tqdm(total=None, desc=title, bar_format="{desc} ({elapsed})", leave=False, disable=None,
+    bar = tqdm(total=None, desc=title, bar_format="{desc} ({elapsed})", leave=False, disable=True if _quiet else None,
                file=file or sys.stderr, dynamic_ncols=True)
     stop = threading.Event()
 
