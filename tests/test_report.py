@@ -54,6 +54,8 @@ def test_per_layer_time_of_the_recommended_design(built):
     md = (built / "report.md").read_text()
     assert md.index("## Per-layer time") < md.index("## Roofline"), "per-layer time right after the answer"
     assert md.count("(bottleneck)") == 1 and f"**{slow['name']}** (bottleneck)" in md
+    ties = [l for l in pl["layers"] if l["time_s"] >= 0.999 * slow["time_s"]]
+    assert len(ties) > 1 and f"Bottleneck: **{slow['name']}** (the first of {len(ties)} layers that take as long)" in md
     assert "## Sources" in md and "analytic" in md.split("## Sources")[1]
 
 

@@ -20,7 +20,7 @@ def render_markdown(rep: dict) -> str:
         "| resource | estimate | capacity | use |", "|---|---|---|---|",
     ]
     for k in ("lut", "ff", "dsp", "bram"):
-        lines.append(f"| {k.upper()} | {tot[k]:,} | {cap[k]:,} | {100 * tot[k] / cap[k]:.1f} % |")
+        lines.append(f"| {k.upper() if k != 'bram' else 'BRAM36'} | {tot[k]:,} | {cap[k]:,} | {100 * tot[k] / cap[k]:.1f} % |")
     alt = rep["alternative"]
     lines += ["", f"Other architecture ({alt['architecture']}): fits {alt['fits']}, LUT {alt['totals']['lut']:,}, "
               f"DSP {alt['totals']['dsp']:,}, BRAM36 {alt['totals']['bram']:,}, {alt['fps_720p']:.3g} fps.", ""]
@@ -127,6 +127,13 @@ NAMING = ("Layers are named by their node in the golden graph (`golden/graph.jso
           "hls/ names its layers `<node>_<role>` (e.g. `head_wb`), engine/program.h by node.")
 
 
+def _ties(pl: dict) -> str:
+    """Layers as slow as the bottleneck (within 0.1 %): the table names one, the reader should know of the rest."""
+    slow = max((l["time_s"] for l in pl["layers"]), default=0.0)
+    n = sum(1 for l in pl["layers"] if not l["bottleneck"] and l["time_s"] >= 0.999 * slow > 0)
+    return f" (the first of {n + 1} layers that take as long)" if n else ""
+
+
 def _module(row: dict) -> str:
     """The torch module path beside a golden node name (blank for ops without one: adds, pixel shuffles)."""
     return f"`{row['module']}`" if row.get("module") else ""
@@ -149,7 +156,7 @@ def per_layer_lines(pl: dict | None) -> list:
             + (" source |" if has_src else ""))
     lines = [f"## {PER_LAYER}", "",
              f"{pl['design']} (`{pl['folder']}`), {pl['frame_ms']:,.1f} ms per frame; {pl['schedule']}. "
-             f"Bottleneck: **{pl['bottleneck']}**. Source: {pl['source']}. {NAMING}", "", head,
+             f"Bottleneck: **{pl['bottleneck']}**{_ties(pl)}. Source: {pl['source']}. {NAMING}", "", head,
              "|" + "---|" * (head.count("|") - 1)]
     for l in pl["layers"]:
         name = f"**{l['name']}** (bottleneck)" if l["bottleneck"] else l["name"]
