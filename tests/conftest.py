@@ -48,3 +48,28 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture
+def srhw_main(capsys):
+    """`python -m srhw ARGS` in this process, as `run(*args) -> (returncode, stdout, stderr)`: the same parser and
+    the same `SrhwError` -> one line + exit 2 as the console script, without a spawn's 3-5 s of imports. Each
+    command keeps one subprocess test for the real exit status and stderr. Torch's thread count is restored
+    after, since `--threads` sets it for the whole process."""
+    from types import SimpleNamespace
+
+    from srhw.cli import main
+
+    def run(*args):
+        capsys.readouterr()  # drop what the test printed before
+        n = torch.get_num_threads()
+        try:
+            rc = main([str(a) for a in args])
+        except SystemExit as e:  # argparse's own errors and --help
+            rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        finally:
+            torch.set_num_threads(n)
+        out = capsys.readouterr()
+        return SimpleNamespace(returncode=rc, stdout=out.out, stderr=out.err)
+
+    return run

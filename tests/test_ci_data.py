@@ -8,11 +8,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _pytest(tmp_path, ci):
+def _pytest(tmp_path, ci, *extra):
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(SRHW_DATA=str(tmp_path / "no-data"), PYTHONPATH=str(REPO), **({"CI": ci} if ci else {}))
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_metrics.py",
-                           "-k", "published"], capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+                           "-k", "published", *extra], capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
 
 
 def test_missing_data_fails_under_ci(tmp_path):
@@ -22,7 +22,7 @@ def test_missing_data_fails_under_ci(tmp_path):
 
 
 def test_missing_data_skips_locally(tmp_path):
-    r = _pytest(tmp_path, None)
+    r = _pytest(tmp_path, None, "-n", "0")  # the skip is decided per test, not per worker: no xdist workers to start
     assert r.returncode == 0 and "skipped" in r.stdout, r.stdout[-2000:]
 
 

@@ -38,6 +38,14 @@ def srhw_cli(*args, **kw):
                           cwd=REPO, timeout=300, **kw)
 
 
+@pytest.fixture()
+def srhw_in(srhw_main, monkeypatch):
+    """`srhw ARGS` in-process from the checkout; the real console script is spawned by srhw_cli in one success
+    test (test_cli_json_and_text) and one error test (test_cli_non_safetensors_checkpoint)."""
+    monkeypatch.chdir(REPO)
+    return srhw_main
+
+
 def assert_one_line_error(r, *needles):
     assert r.returncode != 0, r.stdout
     lines = r.stderr.strip().splitlines()
@@ -71,7 +79,7 @@ def test_bicubic_urban100_x4_matches_published():
 
 
 @needs_data
-def test_cli_json_and_text(tmp_path):
+def test_cli_json_and_text(tmp_path, srhw_in):
     out = tmp_path / "r.json"
     r = srhw_cli("eval", "--model", "bicubic", "--scale", 4, "--data", DATA, "--sets", "Set5", "--json", "--out", out)
     assert r.returncode == 0, r.stderr
@@ -81,7 +89,7 @@ def test_cli_json_and_text(tmp_path):
     assert (rep["model"], rep["scale"], s5["set"], s5["images"], s5["lr_source"]) == ("bicubic", 4, "Set5", 5, "disk")
     assert [p["name"] for p in s5["per_image"]] == ["baby", "bird", "butterfly", "head", "woman"]
     assert s5["psnr"] == pytest.approx(np.mean([p["psnr"] for p in s5["per_image"]]))
-    r = srhw_cli("eval", "--model", "bicubic", "--scale", 2, "--data", DATA, "--sets", "Set5")
+    r = srhw_in("eval", "--model", "bicubic", "--scale", 2, "--data", DATA, "--sets", "Set5")
     assert r.returncode == 0 and "Set5" in r.stdout and "from disk" in r.stdout
 
 
@@ -146,44 +154,44 @@ def test_network_upscaler_rounds_and_tiles():
     np.testing.assert_array_equal(sr, want.byte().permute(1, 2, 0).numpy())
 
 
-def test_cli_eval_checkpoint(tmp_path):
+def test_cli_eval_checkpoint(tmp_path, srhw_in):
     root = _tiny_set(tmp_path / "data")
     ck = tmp_path / "run" / "m.safetensors"
     model = _tiny_checkpoint(ck)
-    r = srhw_cli("eval", "--checkpoint", ck, "--data", root, "--sets", "Tiny", "--json")
+    r = srhw_in("eval", "--checkpoint", ck, "--data", root, "--sets", "Tiny", "--json")
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
     assert (rep["model"], rep["scale"], rep["step"]) == ("bl", 2, 3)
     (res,) = evaluate(network_upscaler(model, 2), root, ["Tiny"], 2, progress=False)
     assert rep["results"][0]["psnr"] == pytest.approx(res["psnr"], abs=1e-9)
-    r = srhw_cli("eval", "--checkpoint", ck, "--scale", 3, "--data", root, "--sets", "Tiny")
+    r = srhw_in("eval", "--checkpoint", ck, "--scale", 3, "--data", root, "--sets", "Tiny")
     assert_one_line_error(r, "--scale 3 disagrees with the checkpoint's scale 2")
-    r = srhw_cli("eval", "--checkpoint", ck, "--model", "blrn(r=2)", "--data", root, "--sets", "Tiny")
+    r = srhw_in("eval", "--checkpoint", ck, "--model", "blrn(r=2)", "--data", root, "--sets", "Tiny")
     assert_one_line_error(r, "disagrees with the checkpoint's spec bl")
 
 
 # --- bad input through the CLI: non-zero exit, one line on stderr, no traceback -----------------------------
 
 
-def test_cli_missing_folder(tmp_path):
-    r = srhw_cli("eval", "--model", "bicubic", "--scale", 2, "--data", tmp_path / "nope", "--sets", "Set5")
+def test_cli_missing_folder(tmp_path, srhw_in):
+    r = srhw_in("eval", "--model", "bicubic", "--scale", 2, "--data", tmp_path / "nope", "--sets", "Set5")
     assert_one_line_error(r, "nope", "does not exist")
-    r = srhw_cli("eval", "--model", "bicubic", "--scale", 2, "--data", tmp_path, "--sets", "Set5")
+    r = srhw_in("eval", "--model", "bicubic", "--scale", 2, "--data", tmp_path, "--sets", "Set5")
     assert_one_line_error(r, "Set5", "does not exist")
 
 
-def test_cli_corrupt_png(tmp_path):
+def test_cli_corrupt_png(tmp_path, srhw_in):
     root = _tiny_set(tmp_path, with_lr=False)
     bad = root / "Tiny" / "HR" / "b.png"
     bad.write_bytes(bad.read_bytes()[:100])
-    r = srhw_cli("eval", "--model", "bicubic", "--scale", 2, "--data", root, "--sets", "Tiny")
+    r = srhw_in("eval", "--model", "bicubic", "--scale", 2, "--data", root, "--sets", "Tiny")
     assert_one_line_error(r, "b.png", "cannot read image")
 
 
-def test_cli_lr_size_mismatch(tmp_path):
+def test_cli_lr_size_mismatch(tmp_path, srhw_in):
     root = _tiny_set(tmp_path)
     Image.fromarray(np.zeros((12, 17, 3), np.uint8)).save(root / "Tiny" / "LR_bicubic" / "X2" / "ax2.png")
-    r = srhw_cli("eval", "--model", "bicubic", "--scale", 2, "--data", root, "--sets", "Tiny")
+    r = srhw_in("eval", "--model", "bicubic", "--scale", 2, "--data", root, "--sets", "Tiny")
     assert_one_line_error(r, "ax2.png", "expected floor(HR/2) = 17x13")
 
 

@@ -95,15 +95,17 @@ def test_signals_clean_up_the_staging_folder(tmp_path, sig):
     assert sorted(tmp_path.iterdir()) == [], "no staging folder, output or lock left"
 
 
-def test_build_refuses_dot_and_foreign_folders_before_any_work(tmp_path):
+def test_build_refuses_dot_and_foreign_folders_before_any_work(tmp_path, srhw_main, monkeypatch):
+    """"." through the console script (its real exit status and stderr), the foreign folder in-process."""
     user = tmp_path / "mine"
     user.mkdir()
     (user / "thesis.tex").write_text("keep")
+    monkeypatch.chdir(tmp_path)
     for out, word in ((".", "refusing to write into"), (str(user), "thesis.tex")):
         t0 = time.perf_counter()
-        r = subprocess.run([sys.executable, "-m", "srhw", "build", "--model", "st_bl", "--r", "2c_out", "--random-weights",
-                            "--out", out], capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                           env={**os.environ, "PYTHONPATH": str(REPO)})
+        args = ["build", "--model", "st_bl", "--r", "2c_out", "--random-weights", "--out", out]
+        r = subprocess.run([sys.executable, "-m", "srhw", *args], capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                           env={**os.environ, "PYTHONPATH": str(REPO)}) if out == "." else srhw_main(*args)
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and word in lines[0], r.stderr
         assert time.perf_counter() - t0 < 60, "refused before the build ran"

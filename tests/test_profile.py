@@ -101,9 +101,9 @@ def test_tradeoff_reproduces_papers_column():
     assert t.params_saved_k == pytest.approx(4.27, abs=5e-3)
 
 
-def test_cli_json_contract():
-    for table in (1, 2, 5):
-        out = run_cli("profile", "--table", str(table), "--json")
+def test_cli_json_contract(srhw_main):
+    for table in (1, 2, 5):  # table 1 through a real `python -m srhw`, the others in-process
+        out = run_cli("profile", "--table", "1", "--json") if table == 1 else srhw_main("profile", "--table", table, "--json")
         assert out.returncode == 0, out.stderr
         rows = json.loads(out.stdout)
         keys = {"model", "scale", "mults", "adds", "mult_reduction_pct", "add_reduction_pct"} if table == 5 else \
@@ -111,13 +111,13 @@ def test_cli_json_contract():
         assert all(keys <= set(r) for r in rows)
 
 
-def test_cli_model_and_r_flag():
-    out = run_cli("profile", "--model", "st_bl", "--r", "2c_out", "--scale", "2", "--json")
+def test_cli_model_and_r_flag(srhw_main):
+    out = srhw_main("profile", "--model", "st_bl", "--r", "2c_out", "--scale", "2", "--json")
     assert out.returncode == 0, out.stderr
     (row,) = json.loads(out.stdout)
     assert row["model"] == "st_bl(r=2c_out)" and row["scale"] == 2
     assert row["mult_reduction_pct"] == pytest.approx(99.636, abs=1e-3)
-    out = run_cli("profile", "--model", "blrn(r=2)", "--scale", "2", "--psnr", "37.61,33.18,31.90,31.09",
+    out = srhw_main("profile", "--model", "blrn(r=2)", "--scale", "2", "--psnr", "37.61,33.18,31.90,31.09",
                   "--ref-psnr", "37.86,33.39,32.06,31.74", "--json")
     (row,) = json.loads(out.stdout)
     assert row["reference"] == "bl" and row["params"] == 464_707
@@ -129,24 +129,35 @@ def test_cli_model_and_r_flag():
     ["--model", "bl", "--scale", "5"], ["--model", "bl[rb]"], ["--model", "bl-e[rg+u]"], ["--model", "nope"],
     ["--model", "blrn(r=2)", "--psnr", "a,b", "--ref-psnr", "1,2"],
 ])
-def test_cli_bad_input_one_line_exit_2(args, tmp_path):
-    out = subprocess.run([sys.executable, "-m", "srhw", "profile", *args], capture_output=True, text=True, cwd=tmp_path)
+def test_cli_bad_input_one_line_exit_2(args, tmp_path, monkeypatch, srhw_main):
+    monkeypatch.chdir(tmp_path)
+    _one_line_exit_2(srhw_main("profile", *args), tmp_path)
+
+
+def test_cli_bad_input_one_line_exit_2_in_a_real_process(tmp_path):
+    """The console script's own exit status and stderr, for one of the inputs above (the rest run in-process)."""
+    out = subprocess.run([sys.executable, "-m", "srhw", "profile", "--model", "blrn(r=0)"], capture_output=True,
+                         text=True, cwd=tmp_path)
+    _one_line_exit_2(out, tmp_path)
+
+
+def _one_line_exit_2(out, tmp_path):
     assert out.returncode == 2, out
     assert out.stdout == "" and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert "Traceback" not in out.stderr
     assert list(tmp_path.iterdir()) == [], "nothing may be written"
 
 
-def test_cli_sparse_counts_from_checkpoint(tmp_path):
+def test_cli_sparse_counts_from_checkpoint(tmp_path, srhw_main):
     from srhw.core.checkpoint import save_checkpoint
     torch.manual_seed(0)
     model = freeze_all(build("st_bl(r=c_out)", 2))
     ckpt = save_checkpoint(tmp_path / "st.safetensors", model, {"spec": "st_bl(r=c_out)", "scale": 2, "quant": "ternary"})
-    out = run_cli("profile", "--model", "st_bl", "--r", "c_out", "--scale", "2", "--checkpoint", str(ckpt), "--json")
+    out = srhw_main("profile", "--model", "st_bl", "--r", "c_out", "--scale", "2", "--checkpoint", ckpt, "--json")
     assert out.returncode == 0, out.stderr
     (row,) = json.loads(out.stdout)
     assert row["sparse_adds"] == count_ops("st_bl(r=c_out)", 2, model=model, sparse=True).adds < row["adds"]
-    bad = run_cli("profile", "--model", "st_bl", "--r", "2c_out", "--scale", "2", "--checkpoint", str(ckpt))
+    bad = srhw_main("profile", "--model", "st_bl", "--r", "2c_out", "--scale", "2", "--checkpoint", ckpt)
     # the one checkpoint check (srhw.models.load) names the cause: the sidecar's r differs from --r
     assert bad.returncode == 2 and "does not match --r" in bad.stderr and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1

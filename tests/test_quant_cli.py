@@ -128,7 +128,8 @@ def _srhw(*args):
                           timeout=120)
 
 
-def test_bad_input_one_line_nonzero_nothing_written(tmp_path):
+def test_bad_input_one_line_nonzero_nothing_written(tmp_path, srhw_main):
+    """The first case through a real `python -m srhw` (the console script's exit status), the rest in-process."""
     ck = tmp_path / "bl.safetensors"
     tiny_checkpoint(ck)
     cases = {
@@ -139,23 +140,23 @@ def test_bad_input_one_line_nonzero_nothing_written(tmp_path):
         "tflite iters without tflite": (["quantize", "int8", "--model", "bl", "--scale", "2", "--checkpoint", str(ck),
                                          "--tflite-iters", "5"], "--tflite"),
     }
-    for what, (args, word) in cases.items():
+    for i, (what, (args, word)) in enumerate(cases.items()):
         out = tmp_path / what.replace(" ", "_")
-        p = _srhw(*args, "--out", str(out), *BUDGET)
+        p = (_srhw if i == 0 else srhw_main)(*args, "--out", str(out), *BUDGET)
         lines = p.stderr.strip().splitlines()
         assert p.returncode == 2 and len(lines) == 1 and word in lines[0], (what, p.stderr)
         assert not out.exists(), what
     existing = tmp_path / "exists"
     existing.mkdir()
     (existing / "keep.txt").write_text("mine")
-    p = _srhw("quantize", "int8", "--model", "bl", "--scale", "2", "--checkpoint", str(ck), "--out", str(existing),
+    p = srhw_main("quantize", "int8", "--model", "bl", "--scale", "2", "--checkpoint", str(ck), "--out", str(existing),
               "--iters", "0", *BUDGET)
     assert p.returncode == 2 and "--force" in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert [f.name for f in existing.iterdir()] == ["keep.txt"]
     assert sorted(f.name for f in tmp_path.iterdir()) == ["bl.json", "bl.safetensors", "exists"]  # no temp folders left
 
 
-def test_init_from_bl_reproduces_bl_then_ternarises(tmp_path):
+def test_init_from_bl_reproduces_bl_then_ternarises(tmp_path, srhw_main):
     """--init-bl: st_bl starts as an m-term ternary expansion of bl (closer with larger m); the schedule runs from there."""
     from srhw.quant.ternary import init_from_bl, sp_layers
 
@@ -181,6 +182,6 @@ def test_init_from_bl_reproduces_bl_then_ternarises(tmp_path):
     assert rc == 0
     report = json.loads((out / "report.json").read_text())
     assert report["init_bl"] == str(ck) and report["stages"]["fp"]["iters"] == 0  # no from-scratch fp stage
-    p = _srhw("quantize", "ternary", "--model", "st_bl(r=2c_out)", "--scale", "2", "--init-bl", str(out / "model.safetensors"),
+    p = srhw_main("quantize", "ternary", "--model", "st_bl(r=2c_out)", "--scale", "2", "--init-bl", str(out / "model.safetensors"),
               "--out", str(tmp_path / "bad"))
     assert p.returncode == 2 and "Traceback" not in p.stderr and not (tmp_path / "bad").exists()

@@ -177,7 +177,9 @@ def _srhw(*args, timeout=300):
                           timeout=timeout)
 
 
-def test_cli_channel_mismatch_and_bad_input(tmp_path):
+def test_cli_channel_mismatch_and_bad_input(tmp_path, srhw_main, monkeypatch):
+    """The first case through the console script (its real exit status and stderr), the others in-process."""
+    monkeypatch.chdir(REPO)
     torch.manual_seed(0)
     y_model = build("sesr(f=4,m=1,p=8)", 2)
     save_checkpoint(tmp_path / "y.safetensors", y_model, {"spec": y_model.spec, "scale": 2, "channels": 1})
@@ -195,8 +197,8 @@ def test_cli_channel_mismatch_and_bad_input(tmp_path):
         ("eval", "--model", "sesr", "--scale", "5", "--sets", "Set5"),
         ("train", "--model", "sesr", "--scale", "5", "--out", str(tmp_path / "t")),
     ]
-    for args in cases:
-        r = _srhw(*args)
+    for i, args in enumerate(cases):
+        r = _srhw(*args) if i == 0 else srhw_main(*args)
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
         if "--checkpoint" in args:
             assert "channel" in r.stderr, r.stderr

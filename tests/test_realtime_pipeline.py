@@ -3,8 +3,6 @@ the golden model, colour output with bicubic CbCr (tiny models and data; the lon
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -80,26 +78,34 @@ def test_colour_output_uses_bicubic_cbcr():
         assert np.abs(rgb2ycbcr(sr)[:, :, c].astype(int) - imresize(ycc[:, :, c], 2))[inside].max() <= 1
 
 
-def _srhw(*args, timeout=600):
-    r = subprocess.run([sys.executable, "-m", "srhw", *args], capture_output=True, text=True, cwd=REPO, timeout=timeout)
-    assert r.returncode == 0, r.stderr
-    return r
+@pytest.fixture()
+def srhw_ok(srhw_main, monkeypatch):
+    """`srhw ARGS` in-process from the checkout (each command's real-process contract is tested in its own file:
+    test_train, test_eval, test_quant_cli); every stage still reads the previous one's files from disk."""
+    monkeypatch.chdir(REPO)
+
+    def run(*args):
+        r = srhw_main(*args)
+        assert r.returncode == 0, r.stderr
+        return r
+
+    return run
 
 
 @pytest.mark.parametrize("spec,act_scales,eq,bc", [("sesr(f=4,m=1,p=8)", "any", "0", False),
                                                   ("fsrcnn(d=4,s=2,m=1)", "pow2", "0.5", True)])
-def test_train_eval_quantize_y_model(spec, act_scales, eq, bc, tiny_data, tmp_path):
+def test_train_eval_quantize_y_model(spec, act_scales, eq, bc, tiny_data, tmp_path, srhw_ok):
     run = tmp_path / "run"
-    _srhw("train", "--model", spec, "--scale", "2", "--train-set", "Tiny", "--data", str(tiny_data), "--iters", "3",
-          "--patch", "8", "--batch", "2", "--val-every", "-1", "--threads", "1", "--loss", "l2", "--out", str(run))
+    srhw_ok("train", "--model", spec, "--scale", "2", "--train-set", "Tiny", "--data", str(tiny_data), "--iters", "3",
+            "--patch", "8", "--batch", "2", "--val-every", "-1", "--threads", "1", "--loss", "l2", "--out", str(run))
     meta = json.loads((run / "model.json").read_text())
     assert meta["channels"] == 1
-    ev = json.loads(_srhw("eval", "--checkpoint", str(run / "model.safetensors"), "--data", str(tiny_data),
-                          "--sets", "Set5", "--json").stdout)
+    ev = json.loads(srhw_ok("eval", "--checkpoint", str(run / "model.safetensors"), "--data", str(tiny_data),
+                            "--sets", "Set5", "--json").stdout)
     q = tmp_path / "q"
-    _srhw("quantize", "int8", "--model", spec, "--scale", "2", "--checkpoint", str(run / "model.safetensors"),
-          "--data", str(tiny_data), "--train-set", "Tiny", "--iters", "2", "--patch", "8", "--batch", "2",
-          "--calib-batches", "1", "--threads", "1", "--act-scales", act_scales, "--equalize", eq, "--out", str(q), *(["--bias-correct"] if bc else []))
+    srhw_ok("quantize", "int8", "--model", spec, "--scale", "2", "--checkpoint", str(run / "model.safetensors"),
+            "--data", str(tiny_data), "--train-set", "Tiny", "--iters", "2", "--patch", "8", "--batch", "2",
+            "--calib-batches", "1", "--threads", "1", "--act-scales", act_scales, "--equalize", eq, "--out", str(q), *(["--bias-correct"] if bc else []))
     g = json.loads((q / "golden" / "graph.json").read_text())
     inner = [t["scale"] for name, t in g["tensors"].items() if name not in ("input", g["output"])]
     pow2 = [math.frexp(s_)[0] == 0.5 for s_ in inner]
@@ -115,10 +121,10 @@ def test_train_eval_quantize_y_model(spec, act_scales, eq, bc, tiny_data, tmp_pa
     assert side["quant_config"]["bias_correct"] == bc
     corrected = [r["node"] for r in json.loads((q / "report.json").read_text()).get("bias_correct", [])]
     assert corrected == (["body_0", "body_2", "body_4", "body_6", "tail"] if bc else []), corrected
-    evq = json.loads(_srhw("eval", "--checkpoint", str(q / "model.safetensors"), "--data", str(tiny_data),
-                           "--sets", "Set5", "--json").stdout)
-    evn = json.loads(_srhw("eval", "--checkpoint", str(q / "model.safetensors"), "--engine", "network",
-                           "--data", str(tiny_data), "--sets", "Set5", "--json").stdout)
+    evq = json.loads(srhw_ok("eval", "--checkpoint", str(q / "model.safetensors"), "--data", str(tiny_data),
+                             "--sets", "Set5", "--json").stdout)
+    evn = json.loads(srhw_ok("eval", "--checkpoint", str(q / "model.safetensors"), "--engine", "network",
+                             "--data", str(tiny_data), "--sets", "Set5", "--json").stdout)
     for r in (ev, evq, evn):
         assert r["results"][0]["images"] == 3 and np.isfinite(r["results"][0]["psnr"])
     # the integer model tracks its float twin closely

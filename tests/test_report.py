@@ -1,5 +1,6 @@
 """The build report a hardware team opens: per-layer time of the recommended design, report.html as a superset of
-report.md with its three charts (parsed here; opened in a headless browser in the slow test)."""
+report.md with its three charts (parsed here; opened in a headless browser in the slow test). The shared build is
+also the first of the determinism check (a second build must write the same bytes)."""
 
 import json
 import re
@@ -33,6 +34,27 @@ def built(built_run):
 
 def _rep(out):
     return json.loads((out / "report.json").read_text())
+
+
+def test_build_is_deterministic(built, tmp_path):
+    """A second `srhw build` of the same checkpoint, in another process, writes the same bytes as the shared one."""
+    ckpt = next(built.parent.glob("tiny-*.safetensors"))
+    again = tmp_path / "again"
+    r = run_cli("--model", "st_bl", "--r", "2c_out", "--part", "xc7z020clg484-1", "--checkpoint", str(ckpt), "--out", str(again))
+    assert r.returncode == 0, r.stderr[-2000:]
+    outs = [built, again]
+    files = sorted(p.relative_to(outs[0]) for p in outs[0].rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(outs[1]) for p in outs[1].rglob("*") if p.is_file())
+    differ = [str(f) for f in files if (outs[0] / f).read_bytes() != (outs[1] / f).read_bytes()
+              and f != Path("report/timings.json")]  # wall-clock times, documented as the one exception
+    assert differ == [], f"files differ between identical builds: {differ[:5]}"
+    engine = [f for f in files if f.parts[0] == "engine"]
+    assert {"program.h", "program.bin", "weights.bin", "srhw_engine.cpp", "script.tcl"} <= {f.name for f in engine}
+    for f in files:
+        if f.suffix in (".yml", ".tcl", ".sh", ".h", ".cpp", ".json", ".md", ".html", ".v", ".bin"):
+            for o in outs:
+                text = (o / f).read_bytes().decode("latin-1")
+                assert str(o.parent) not in text, f"absolute build path in {o.name}/{f}"
 
 
 def test_per_layer_time_of_the_recommended_design(built):

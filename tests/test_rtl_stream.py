@@ -156,17 +156,18 @@ def _cli(*args):
     return subprocess.run([sys.executable, "-m", "srhw", "rtl", "stream", *args], capture_output=True, text=True)
 
 
-def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path):
+def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, srhw_main):
+    """The first case through the console script (its real exit status and stderr), the others in-process."""
     g = random_graph(0)
     g.nodes[2].op = "channel_shuffle"
     g.save(tmp_path / "g")
     p = _cli("--graph", str(tmp_path / "g"), "--out", str(tmp_path / "out"), "--no-synth", "--no-sim")
     assert p.returncode == 2 and "layer add: op 'channel_shuffle' has no streaming RTL" in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
-    p = _cli("--random-seed", "0", "--out", str(tmp_path / "out"), "--fps", "400")
+    p = srhw_main("rtl", "stream", "--random-seed", "0", "--out", tmp_path / "out", "--fps", "400")
     assert p.returncode == 2 and "921600 cycles" in p.stderr and not (tmp_path / "out").exists()
-    p = _cli("--random-seed", "0", "--out", str(tmp_path / "out"), "--fps", "30", "--part", "xc7z020",
-             "--clock-mhz", "0")
+    p = srhw_main("rtl", "stream", "--random-seed", "0", "--out", tmp_path / "out", "--fps", "30", "--part", "xc7z020",
+                  "--clock-mhz", "0")
     assert p.returncode == 2 and not (tmp_path / "out").exists()
 
 
@@ -197,7 +198,8 @@ def test_build_step_names_the_layer_that_does_not_stream():
 SHIPPED = "models/fsrcnn_d32_s5_m1-x2-int8.safetensors"
 
 
-def test_cli_fps_the_part_cannot_meet_and_frames_the_buffers_cannot_hold(tmp_path):
+def test_cli_fps_the_part_cannot_meet_and_frames_the_buffers_cannot_hold(tmp_path, srhw_main):
+    """In-process (the console script's own exit status is tested above)."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
@@ -213,7 +215,7 @@ def test_cli_fps_the_part_cannot_meet_and_frames_the_buffers_cannot_hold(tmp_pat
     import re
 
     for args, line in cases:
-        p = _cli(*args, "--out", str(out), "--no-synth", "--no-sim")
+        p = srhw_main("rtl", "stream", *args, "--out", out, "--no-synth", "--no-sim")
         assert p.returncode == 2, (args, p.stderr)
         assert len(p.stderr.strip().splitlines()) == 1 and re.search(line, p.stderr), (args, p.stderr)
         assert not out.exists() and not list(tmp_path.glob(".stream_*"))
@@ -238,15 +240,13 @@ def test_build_check_refuses_what_a_real_time_network_cannot_stream():
     assert step_stream_check(g, cfg) is g
 
 
-def test_build_of_a_real_time_network_at_an_fps_the_part_cannot_meet_exits_2_writing_nothing(tmp_path):
-    import subprocess
-    import sys
+def test_build_of_a_real_time_network_at_an_fps_the_part_cannot_meet_exits_2_writing_nothing(tmp_path, srhw_main):
+    """In-process (test_build.py spawns the console script for build's own exit status)."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
     out = tmp_path / "build"
-    p = subprocess.run([sys.executable, "-m", "srhw", "build", "--model", "fsrcnn(d=32, s=5, m=1)", "--checkpoint",
-                        str(root / SHIPPED), "--fps", "60", "--out", str(out)], capture_output=True, text=True)
+    p = srhw_main("build", "--model", "fsrcnn(d=32, s=5, m=1)", "--checkpoint", root / SHIPPED, "--fps", "60", "--out", out)
     assert p.returncode == 2, p.stderr
     errors = [l for l in p.stderr.splitlines() if "error" in l]
     assert len(errors) == 1 and "layer tail" in errors[0] and "more than xc7z020" in errors[0] and "'s 220" in errors[0], p.stderr

@@ -47,12 +47,13 @@ def test_tiny_graph_csim_is_bit_exact_with_the_foldings_reuse(tmp_path):
     assert r["reuse_requested"] == {"conv0": fm * fn} and 1 <= used <= fm * fn and 9 % used == 0, r
 
 
-def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path):
+def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, srhw_main):
+    """The first case through the console script (its real exit status), the others in-process."""
     out = tmp_path / "out"
-    for args, line in ((["--random-seed", "0", "--fps", "400"], "output stage: 1280x720 pixels"),
-                       (["--random-seed", "0", "--out-frame", "200000x8"], "layer head: line buffers of"),
-                       (["--random-seed", "0", "--crop", "0"], "--crop 0")):
-        p = _cli(*args, "--out", str(out))
+    for i, (args, line) in enumerate(((["--random-seed", "0", "--fps", "400"], "output stage: 1280x720 pixels"),
+                                      (["--random-seed", "0", "--out-frame", "200000x8"], "layer head: line buffers of"),
+                                      (["--random-seed", "0", "--crop", "0"], "--crop 0"))):
+        p = _cli(*args, "--out", str(out)) if i == 0 else srhw_main("rtl", "stream-hls", *args, "--out", out)
         assert p.returncode == 2 and line in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
         assert not out.exists() and list(tmp_path.iterdir()) == []
 

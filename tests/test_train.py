@@ -99,13 +99,12 @@ def test_init_x4_from_x2_copies_all_but_upsampler(tiny_data, tmp_path):
         train(replace(cfg, out=str(tmp_path / "x4b"), model_args=dict(TINY, num_feat=32)), progress=False)
 
 
-def test_cli_train_and_bad_input(tiny_data, tmp_path):
+def test_cli_train_and_bad_input(tiny_data, tmp_path, srhw_main):
     cmd = [sys.executable, "-m", "srhw", "train", "--model", "bl", "--model-args", '{"num_feat": 16, "num_group": 1, "num_block": 1}',
            "--train-set", "Tiny", "--data", str(tiny_data), "--iters", "2", "--patch", "8", "--batch", "2",
            "--val-every", "-1", "--threads", "1", "--out", str(tmp_path / "cli")]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "done" in r.stdout and (tmp_path / "cli" / "model.safetensors").is_file()
-    r = subprocess.run(cmd[:-2] + ["--out", str(tmp_path / "cli2"), "--train-set", "Nope"], capture_output=True, text=True,
-                       cwd=REPO, timeout=120)
+    r = srhw_main(*cmd[3:-2], "--out", tmp_path / "cli2", "--train-set", "Nope")  # in-process: the same parser and error path
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Nope" in r.stderr, r.stderr
