@@ -5,7 +5,7 @@ project writer and g++ C-simulation.
   * `program`: the compiler pass, golden graph -> `compiled.Program` (program.bin / weights.bin / program.h) and the
     srhw_config.h buffer sizes (`config`); it packs weights into the `blob`, places maps in the `arena`, checks
     widths against `limits` and fuses passes where `fusion` allows;
-  * the cost model of the C++ as written, never synthesised: `cycles` (per descriptor: pipelined-loop cycles,
+  * `cost/`, the cost model of the C++ as written, never synthesised: `cycles` (per descriptor: pipelined-loop cycles,
     DDR bytes), `area` (DSP, LUT, FF, BRAM of the declared arrays and arithmetic), `search` (the
     `datapath.Datapath` per program and part within the part's budgets);
   * `project`: the project folder and `run_engine_csim`.
