@@ -269,6 +269,10 @@ def test_one_budget_and_fold_search():
     assert not within({"lut": int(0.85 * p.lut) + 1, "dsp": 0, "bram": 0}, p)
     assert not within({"lut": 0, "dsp": 0, "bram": 1}, p, Budget(bram=0.0)) and BUDGET.bram == 0.9
     assert bounding({"lut": 10, "ff": 0, "dsp": 110, "bram": 7}, p) == ("dsp", 0.5)
+    # closest to its budget, not to the capacity: LUT at 84 % of the part is 98.8 % of its 85 % budget, BRAM at
+    # 88 % is 97.8 % of its 90 %
+    lut, bram = round(0.84 * p.lut), round(0.88 * p.bram)
+    assert bounding({"lut": lut, "ff": 0, "dsp": 0, "bram": bram}, p) == ("lut", lut / p.lut)
     # two blocks of 100 and 10 units of work; cost = units needed at target T; fits when <= 30 units in all
     costs, ok, T = fold([100, 10], lambda w, T: -(-w // T), lambda cs: sum(cs) <= 30, start=1, limit=1000)
     assert ok and sum(costs) <= 30 and T >= 4

@@ -86,8 +86,9 @@ def _srhw(*args, timeout=600):
     return r
 
 
-@pytest.mark.parametrize("spec,act_scales,eq", [("sesr(f=4,m=1,p=8)", "any", "0"), ("fsrcnn(d=4,s=2,m=1)", "pow2", "0.5")])
-def test_train_eval_quantize_y_model(spec, act_scales, eq, tiny_data, tmp_path):
+@pytest.mark.parametrize("spec,act_scales,eq,bc", [("sesr(f=4,m=1,p=8)", "any", "0", False),
+                                                  ("fsrcnn(d=4,s=2,m=1)", "pow2", "0.5", True)])
+def test_train_eval_quantize_y_model(spec, act_scales, eq, bc, tiny_data, tmp_path):
     run = tmp_path / "run"
     _srhw("train", "--model", spec, "--scale", "2", "--train-set", "Tiny", "--data", str(tiny_data), "--iters", "3",
           "--patch", "8", "--batch", "2", "--val-every", "-1", "--threads", "1", "--loss", "l2", "--out", str(run))
@@ -98,7 +99,7 @@ def test_train_eval_quantize_y_model(spec, act_scales, eq, tiny_data, tmp_path):
     q = tmp_path / "q"
     _srhw("quantize", "int8", "--model", spec, "--scale", "2", "--checkpoint", str(run / "model.safetensors"),
           "--data", str(tiny_data), "--train-set", "Tiny", "--iters", "2", "--patch", "8", "--batch", "2",
-          "--calib-batches", "1", "--threads", "1", "--act-scales", act_scales, "--equalize", eq, "--out", str(q))
+          "--calib-batches", "1", "--threads", "1", "--act-scales", act_scales, "--equalize", eq, "--out", str(q), *(["--bias-correct"] if bc else []))
     g = json.loads((q / "golden" / "graph.json").read_text())
     inner = [t["scale"] for name, t in g["tensors"].items() if name not in ("input", g["output"])]
     pow2 = [math.frexp(s_)[0] == 0.5 for s_ in inner]
@@ -111,6 +112,9 @@ def test_train_eval_quantize_y_model(spec, act_scales, eq, tiny_data, tmp_path):
     assert side["quant_config"]["equalize"] == float(eq)
     pairs = json.loads((q / "report.json").read_text()).get("equalize", [])
     assert len(pairs) == (4 if eq != "0" else 0), pairs  # FSRCNN(4,2,1): 4 conv-ReLU-conv pairs before the tail
+    assert side["quant_config"]["bias_correct"] == bc
+    corrected = [r["node"] for r in json.loads((q / "report.json").read_text()).get("bias_correct", [])]
+    assert corrected == (["body_0", "body_2", "body_4", "body_6", "tail"] if bc else []), corrected
     evq = json.loads(_srhw("eval", "--checkpoint", str(q / "model.safetensors"), "--data", str(tiny_data),
                            "--sets", "Set5", "--json").stdout)
     evn = json.loads(_srhw("eval", "--checkpoint", str(q / "model.safetensors"), "--engine", "network",

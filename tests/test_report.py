@@ -15,15 +15,20 @@ from test_build import run_cli, tiny_checkpoint
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built_run(tmp_path_factory):
     """One tiny st_bl build (the dataflow pipeline is the recommended design) for a ZC702's part (clg484, not the
-    default clg400), shared by the tests below."""
+    default clg400), shared by the tests below: (its folder, the finished `srhw build` process)."""
     tmp = tmp_path_factory.mktemp("report")
     ckpt = tiny_checkpoint(tmp)
     out = tmp / "b"
     r = run_cli("--model", "st_bl", "--r", "2c_out", "--part", "xc7z020clg484-1", "--checkpoint", str(ckpt), "--out", str(out))
     assert r.returncode == 0, r.stderr[-2000:]
-    return out
+    return out, r
+
+
+@pytest.fixture(scope="module")
+def built(built_run):
+    return built_run[0]
 
 
 def _rep(out):
@@ -37,7 +42,8 @@ def test_per_layer_time_of_the_recommended_design(built):
     est = json.loads((built / "report" / "estimate.json").read_text())
     df = est["chosen"] if est["architecture"] == "dataflow" else est["alternative"]
     assert pl["design"] == "hls4ml dataflow pipeline", "the tiny model fits as a dataflow pipeline on the 7020"
-    assert [l["name"] for l in pl["layers"]] == [l["name"] for l in df["layers"]]
+    # rows named by golden node; the estimate's own name (the torch module path) kept under "module"
+    assert [l["module"] for l in pl["layers"]] == [l["name"] for l in df["layers"]]
     for row, blk in zip(pl["layers"], df["layers"]):  # the cost model's own cycles, not new ones
         assert row["cycles"] == blk["cycles_per_frame"] and row["dsp"] == blk["dsp"] and row["lut"] == blk["lut"]
         assert row["time_ms"] == pytest.approx(1e3 * blk["cycles_per_frame"] / 150e6)
@@ -48,6 +54,8 @@ def test_per_layer_time_of_the_recommended_design(built):
     md = (built / "report.md").read_text()
     assert md.index("## Per-layer time") < md.index("## Roofline"), "per-layer time right after the answer"
     assert md.count("(bottleneck)") == 1 and f"**{slow['name']}** (bottleneck)" in md
+    ties = [l for l in pl["layers"] if l["time_s"] >= 0.999 * slow["time_s"]]
+    assert len(ties) > 1 and f"Bottleneck: **{slow['name']}** (the first of {len(ties)} layers that take as long)" in md
     assert "## Sources" in md and "analytic" in md.split("## Sources")[1]
 
 
@@ -100,6 +108,14 @@ def test_the_streaming_rtl_rows_come_from_its_schedule_and_measured_frame():
     assert max(l["share_of_frame"] for l in pl["layers"]) <= 1.0, "no stage is busier than the measured frame"
     assert pl["resources_per_unit"] == [{"unit": "the whole top srhw_stream (Yosys cannot split it per layer)", "count": 1,
                                          "dsp": 144, "lut": 10_897, "bram": 33, "source": "yosys"}]
+    # its stages are golden nodes of the shipped graph, so the naming pass keeps them and adds the torch module
+    from srhw.hw.layer_names import LayerNames
+    from srhw.quant import load_graph
+
+    graph = load_graph(Path(__file__).resolve().parents[1] / "models" / "fsrcnn_d32_s5_m1-x2-int8.golden")
+    named = LayerNames(graph).rows(pl["layers"])
+    assert [r["name"] for r in named] == [r["name"] for r in pl["layers"]] and {r["name"] for r in named} <= {n.name for n in graph.nodes}
+    assert any(r["module"] for r in named)
 
 
 class _Page(HTMLParser):
@@ -182,6 +198,115 @@ def test_an_unknown_part_is_one_clear_error():
     for bad in ("xc7a35t", "xc7z0200", ""):
         with pytest.raises(SrhwError, match="known parts: xc7z020"):
             get_part(bad)
+
+
+def _layer_names(rep: dict) -> dict:
+    """{where in report.json: layer name} for every per-layer row and every named bounding/slowest layer."""
+    out = {}
+
+    def walk(o, path):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                p = f"{path}.{k}"
+                if k in ("slowest_layer", "bottleneck", "slowest_stage") and isinstance(v, str):
+                    out[p] = v
+                elif k == "bound_layer" and isinstance(v, dict):
+                    out[p] = v["name"]
+                elif (k.endswith("layers") or k in ("plain_convs", "ca_buffer")) and isinstance(v, list):
+                    for i, row in enumerate(v):
+                        if isinstance(row, dict) and "name" in row:
+                            out[f"{p}[{i}]"] = row["name"]
+                            out.update({f"{p}[{i}].nodes[{j}]": n for j, n in enumerate(row.get("nodes", []))})
+                walk(v, p)
+        elif isinstance(o, list):
+            for i, v in enumerate(o):
+                walk(v, f"{path}[{i}]")
+
+    walk(rep, "report")
+    return out
+
+
+def test_every_layer_is_named_by_its_golden_node(built):
+    """One naming scheme: every layer named anywhere in report.json, report.md and report.html is a node of the
+    build's golden graph; the torch module path sits beside it."""
+    nodes = {n["name"] for n in json.loads((built / "golden" / "graph.json").read_text())["nodes"]}
+    rep = _rep(built)
+    names = _layer_names(rep)
+    for key in ("report.layers[0]", "report.per_layer.layers[0]", "report.per_layer.bottleneck",
+                "report.verdict.slowest_layer", "report.engine.bound_layer", "report.rtl.layers[0]",
+                "report.rtl.plain_convs[0]", "report.ca_buffer[0]"):
+        assert key in names, f"{key}: the walk must see every per-layer table"
+    assert {k: v for k, v in names.items() if v not in nodes} == {}
+    # the channel attention's inner convs (two dataflow blocks) carry their node and their own module path
+    ca = [l for l in rep["layers"] if l["module"].startswith("body.0.body.0.body.3.")]
+    assert [l["name"] for l in ca] == ["body_0_body_0_body_3"] * 2 and len({l["module"] for l in ca}) == 2
+    md = (built / "report.md").read_text()
+    for title in ("## Per-layer time", "## Layers (analytic)"):
+        table = md.split(title)[1].split("\n## ")[0]
+        first = [re.sub(r"\*\*(.*)\*\* \(bottleneck\)", r"\1", row.split("|")[1].strip())
+                 for row in table.splitlines() if row.startswith("| ") and not row.startswith("| layer ")]
+        assert first and set(first) <= nodes, (title, set(first) - nodes)
+    page = (built / "report.html").read_text()
+    assert "body.0.body.0.body.0" in page and re.search(r"<td>\s*body_0_body_0_body_0\s*</td>", page)
+
+
+def test_engine_descriptor_labels_resolve_to_golden_nodes(built):
+    """The engine's program labels fused descriptors ("ca+add"): each row gets the first node and all of them."""
+    from srhw.hw.layer_names import LayerNames
+    from srhw.quant import load_graph
+
+    graph = load_graph(built / "golden")
+    names = LayerNames(graph)
+    est = json.loads((built / "report" / "estimate.json").read_text())
+    ls = est["chosen"] if est["architecture"] == "layer-sequential" else est["alternative"]
+    rows = names.rows([{"name": t["name"]} for t in ls["engine"]["layer_times"]])
+    order = [n.name for n in graph.nodes]
+    assert all(r["name"] in order for r in rows)
+    fused = [r for r in rows if "nodes" in r]
+    assert fused and all(set(r["nodes"]) <= set(order) and r["name"] == r["nodes"][0] for r in fused)
+    assert {"body_0_body_0_body_3", "add"} in [set(r["nodes"]) for r in fused], "the CA fused with its residual add"
+    assert names.row({"name": "no_such_layer"}) == {"name": "no_such_layer"}, "an unknown label is left as it is"
+
+
+def test_one_bounding_resource_and_every_figure_explained(built):
+    """The answer's bounding resource is the engine's own (closest to its budget); the engine's "bound by" words
+    are explained under its table; a layer-sequential Layers table shows no per-layer zeros for shared hardware."""
+    from srhw.hw import layer_time
+    from srhw.hw.layer_names import LayerNames
+    from srhw.hw.report import per_layer_lines, render_markdown
+    from srhw.quant import load_graph
+
+    rep = _rep(built)
+    eng = next(d for d in rep["designs"] if d["folder"] == "engine/")
+    word = {"LUT": "lut", "DSP48": "dsp", "BRAM36": "bram", "FF": "ff"}
+    assert eng["bounding_resource"] == word[rep["engine"]["bound_resource"]]
+    v = rep["verdict"]
+    assert f"{100 * v['bounding_of_budget']:.0f} % of its {100 * v['bounding_budget']:.0f} % budget" in (built / "report.md").read_text()
+    est = json.loads((built / "report" / "estimate.json").read_text())
+    ls = est["chosen"] if est["architecture"] == "layer-sequential" else est["alternative"]
+    pl = layer_time.engine("HLS layer-sequential engine", "engine/", ls["engine"]["layer_times"], ls["engine"]["resources"])
+    pl["layers"] = LayerNames(load_graph(built / "golden")).rows(pl["layers"])
+    md = per_layer_lines(pl)
+    legend = next(l for l in md if l.startswith("Bound by: "))
+    assert all(f"{l['bound']} = " in legend for l in pl["layers"]), legend
+    assert any(l.startswith("| body_0_body_0_body_3 |") and "; also node add |" in l for l in md), "a fused row's nodes"
+    rep["architecture"] = "layer-sequential"  # the same rows as if the engine were chosen
+    table = render_markdown(rep).split("## Layers (analytic)")[1].split("\n## ")[0]
+    assert "| layer | torch module | kind | mults/px | adds/px | reuse | cycles/px |\n" in table and "shared" in table
+
+
+def test_the_default_output_is_short_and_all_ours(built_run):
+    """At default verbosity: <= 20 lines, each one srhw's own (no TensorFlow, keras or hls4ml line), one per step in
+    order, and no progress redraws when stderr is not a terminal."""
+    from srhw.flows.build import STEP_TITLES, STEPS
+
+    _, r = built_run
+    err, out = r.stderr.rstrip("\n").split("\n"), r.stdout.rstrip("\n").split("\n")
+    assert len(err) + len(out) <= 20, r.stderr
+    assert "\r" not in r.stderr and all(l.startswith("[srhw build] ") for l in err), r.stderr
+    steps = [l for l in err if re.match(r"\[srhw build\] \d+/\d+ ", l)]
+    assert [l.split(" ", 3)[3].split(":")[0] for l in steps] == [STEP_TITLES[s] for s in STEPS], steps
+    assert len(out) == 1 and out[0].startswith("st_bl(r=2c_out) x2 on xc7z020clg484-1") and "C-sim: not run" in out[0]
 
 
 def _make_slice(built, tmp_path, *extra, python=sys.executable):

@@ -33,6 +33,7 @@ def add_arguments(p):
     p.add_argument("--csim-crop", type=int, default=12, help="LR crop size of the C-sim images (default 12)")
     add_clock(p, dest="clock")
     add_data(p, "T91 (PTQ calibration) and Set5 (C-sim crops)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the summary line (and errors): no step lines, for scripts")
     p.add_argument("--fps", type=number(0.0, 1e6, lo_open=True), default=30.0, help="target frame rate the verdict is judged against (default 30)")
 
 
@@ -60,7 +61,7 @@ def make_config(args) -> BuildConfig:
     check_out(out, args.force, replace=True)  # before any work: refuse '.', '/', a folder of other files
     return BuildConfig(spec, args.scale, part, args.clock, out, Path(), ckpt, args.random_weights, args.csim,
                        args.csim_crop, target_fps=args.fps, data_dir=Path(args.data) if args.data else None,
-                       force=args.force)
+                       force=args.force, quiet=args.quiet)
 
 
 def run(args) -> int:

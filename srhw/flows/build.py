@@ -19,10 +19,9 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import numpy as np
 
 from srhw.core.errors import SrhwError
 from srhw.core.io import write_json
+from srhw.flows.progress import live, phase, say, silenced
 from srhw.flows.report import step_report
 
 
@@ -57,10 +57,11 @@ class BuildConfig:
     report: dict = field(default_factory=dict)
     loaded: tuple | None = None  # (state_dict, sidecar) of the checkpoint
     force: bool = False  # --force: replace --out even if it holds files srhw did not write
+    quiet: bool = False  # --quiet: no step lines (the CLI still prints its summary line and errors)
 
 
 def _say(msg):
-    print(f"[srhw build] {msg}", file=sys.stderr, flush=True)
+    say(f"[srhw build] {msg}")
 
 
 from srhw.core.names import shipped_checkpoint as default_checkpoint, slug as _slug  # noqa: E402,F401 - the one slug
@@ -122,6 +123,7 @@ def step_quantize(model, cfg: BuildConfig):
         check_source(graph, golden_dir(cfg.checkpoint), cfg.checkpoint, *cfg.loaded)
         source = f"the checkpoint's integer graph ({cfg.report['weights']['quant']}, from srhw quantize)"
     else:
+        phase("INT8 PTQ calibration on T91 crops")
         from srhw.data.calibration import t91_crops
         from srhw.quant.int8 import deploy_form
 
@@ -169,11 +171,14 @@ def step_hls_project(graph, cfg: BuildConfig):
 
     h, w = lr_size(cfg.scale)
     t0 = time.perf_counter()
+    phase(f"lowering {len(graph.nodes)} ops to QKeras")
     lowered = to_qkeras(graph, h, w)
     reuse = _reuse_by_node(graph, cfg)
     seed = hashlib.sha256((cfg.tmp / "golden" / "graph.npz").read_bytes()).hexdigest()
     with _cwd(cfg.tmp):  # relative output dir: no absolute path in hls4ml's config files
+        phase(f"hls4ml converting {len(lowered.model.layers)} Keras layers")
         hm, hcfg = convert(lowered, "hls", cfg.part.name, cfg.clock_mhz, reuse, seed=seed)
+        phase("hls4ml writing the project")
         hm.write()
     _make_deterministic(cfg.tmp / "hls")
     used = layer_reuse_factors(hm)
@@ -230,6 +235,7 @@ def step_csim(graph, cfg: BuildConfig):
     x = _csim_images(cfg, cfg.csim_crop)
     _say(f"C-sim: {len(x)} images of {cfg.csim_crop}x{cfg.csim_crop} (compiling with g++, this takes a while)")
     work = Path(tempfile.mkdtemp(prefix="csim-", dir=cfg.tmp))
+    phase(f"hls4ml/g++ compiling and simulating {len(x)} images")
     try:
         r = run_csim(graph, x, work, reuse=_reuse_by_node(graph, cfg))
     except RuntimeError as e:
@@ -265,6 +271,7 @@ def step_engine(graph, cfg: BuildConfig):
     if cfg.csim:
         x = _csim_images(cfg, cfg.csim_crop)
         work = Path(tempfile.mkdtemp(prefix="engine-csim-", dir=cfg.tmp))
+        phase(f"g++ compiling and simulating the engine on {len(x)} images")
         try:
             r = run_engine_csim(graph, x, work, datapath=dp)
         finally:
@@ -334,12 +341,13 @@ def run_build(cfg: BuildConfig) -> dict:
     returns report.json. One line per step: its plain name and elapsed time."""
     from srhw.core.io import staged
 
-    with staged(cfg.out, folder=True, force=cfg.force, replace=True) as tmp:
+    with staged(cfg.out, folder=True, force=cfg.force, replace=True) as tmp, (silenced() if cfg.quiet else nullcontext()):
         cfg.tmp = tmp
         state = None
         for i, step in enumerate(STEPS, 1):
             t0 = time.perf_counter()
-            state = step(state, cfg)
+            with live(f"[srhw build] {i}/{len(STEPS)} {STEP_TITLES[step]}"):  # terminal only: a live line
+                state = step(state, cfg)
             took = "not run (add --csim)" if step is step_csim and not cfg.csim else f"{time.perf_counter() - t0:.1f} s"
             _say(f"{i}/{len(STEPS)} {STEP_TITLES[step]}: {took}")
     return json.loads((cfg.out / "report.json").read_text())

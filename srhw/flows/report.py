@@ -34,17 +34,17 @@ def _slowest(layers) -> str | None:
     return max(named, key=lambda l: l["cycles_per_frame"])["name"] if named else None
 
 
-def _designs(cfg) -> list:
-    """Every backend's design of this build as a row (srhw.hw.designs), HLS engine first."""
+def _designs(cfg, names) -> list:
+    """Every backend's design of this build as a row (srhw.hw.designs), HLS engine first; layers by golden node."""
     from srhw.hw.designs import row
 
     e, part = cfg.report["estimate"], cfg.part
     by = {d["architecture"]: d for d in (e["chosen"], e["alternative"])}
     ls, df = by["layer-sequential"], by["dataflow"]
     rows = [row(ENGINE, "engine/", "layer-sequential", ls["fits"], ls["fps_720p"], ls["totals"],
-                ls["offchip_bytes_per_frame"], True, part, slowest_layer=_slowest(ls["layers"])),
+                ls["offchip_bytes_per_frame"], True, part, slowest_layer=names.node(_slowest(ls["layers"]))),
             row(DATAFLOW, "hls/", "dataflow", df["fits"], df["fps_720p"], df["totals"],
-                df["offchip_bytes_per_frame"], True, part, slowest_layer=_slowest(df["layers"]))]
+                df["offchip_bytes_per_frame"], True, part, slowest_layer=names.node(_slowest(df["layers"])))]
     rtl = cfg.report.get("rtl") or {}
     if "fps_720p" in rtl:
         rows.append(row(f"RTL SP lanes ({rtl['architecture']})", "rtl/", rtl["architecture"], True, rtl["fps_720p"],
@@ -57,7 +57,7 @@ def _designs(cfg) -> list:
         rows.append(row(STREAM, "rtl/", "streaming dataflow", st["fits"], st["fps"],
                         {"lut": r["LUT"] + r["LUTRAM"], "ff": r["FF"], "dsp": r["DSP48E1"], "bram": r["BRAM36_equiv"]},
                         st["roofline"]["offchip_bytes_per_frame"], True, part,
-                        source="yosys (resources), cocotb (cycles per frame)", slowest_layer=st.get("slowest_stage"),
+                        source="yosys (resources), cocotb (cycles per frame)", slowest_layer=names.node(st.get("slowest_stage")),
                         note=f"fps = {st['clock_mhz']:g} MHz / {st['cycles_per_frame']:,} simulated cycles per frame"))
     return rows
 
@@ -74,12 +74,14 @@ def step_report(graph, cfg):
     """report.json (machine-readable) and report.md / report.html (for people): one roofline, one verdict."""
     from srhw.hw.designs import FRAME, one_roofline, verdict
     from srhw.hw.html import render_html
+    from srhw.hw.layer_names import LayerNames
     from srhw.hw.parts import describe
     from srhw.hw.report import render_markdown
 
     e = cfg.report["estimate"]
     ch = e["chosen"]
-    designs = _designs(cfg)
+    names = LayerNames(graph)  # every per-layer row below is named by its golden node
+    designs = _designs(cfg, names)
     work = dict(cfg.report["work"])
     fewer = _rtl_adds(cfg.report.get("rtl"))
     if fewer and fewer[0] < work["lut_adds"]:  # the fewest adds any design performs bound them all
@@ -93,6 +95,8 @@ def step_report(graph, cfg):
                "adds_per_pixel": l["adds_per_pixel"], "reuse_factor": l["reuse_factor"],
                "cycles_per_pixel": l["cycles_per_pixel"], "dsp": l["dsp"], "lut": l["lut"], "bram": l["bram"],
                "source": "analytic"} for l in ch["layers"]]
+    layers = names.rows(layers)
+    _name_rows(cfg.report, names)
     rep = {
         "model": cfg.spec, "scale": cfg.scale, "part": cfg.part.name, "capacity": cfg.part.capacity(),
         "part_source": cfg.part.source,
@@ -107,7 +111,7 @@ def step_report(graph, cfg):
             k: e["alternative"][k] for k in ("architecture", "fits", "totals", "fps_720p")},
         "notes": ch["notes"] + [_engine_note(e["architecture"], cfg.report["engine"])],
         "hls_project_architecture": "dataflow",
-        "ca_buffer": e["ca_buffer"], "assumptions": e["assumptions"],
+        "ca_buffer": names.rows(e["ca_buffer"]), "assumptions": e["assumptions"],
         "weights": cfg.report["weights"], "golden": cfg.report.get("golden"), "hls": cfg.report.get("hls"),
         "csim": cfg.report["csim"], "engine": cfg.report["engine"], "rtl": cfg.report.get("rtl"),
         "stream_rtl": cfg.report.get("stream_rtl"),
@@ -116,7 +120,7 @@ def step_report(graph, cfg):
                        "into the C-sim library: moving the project needs a recompile); engine/ is a function of the "
                        "graph, part and clock only (byte-identical for the same inputs)",
     }
-    rep["per_layer"] = per_layer(cfg, verdict_.get("design"))
+    rep["per_layer"] = _name_per_layer(per_layer(cfg, verdict_.get("design")), names)
     write_json(cfg.tmp / "report.json", rep)
     write_text(cfg.tmp / "report.md", render_markdown(rep))
     from srhw.flows.readme import build_readme
@@ -128,7 +132,25 @@ def step_report(graph, cfg):
     return graph
 
 
+def _name_rows(report: dict, names) -> None:
+    """The backends' sections in report.json: their per-layer rows and bounding layer by golden node."""
+    eng = report.get("engine") or {}
+    if eng.get("bound_layer"):
+        eng["bound_layer"] = names.row(eng["bound_layer"])
+    rtl = report.get("rtl") or {}
+    for k in ("layers", "plain_convs"):
+        if rtl.get(k) is not None:
+            rtl[k] = names.rows(rtl[k])
+    st = report.get("stream_rtl") or {}
+    if st.get("slowest_stage"):
+        st["slowest_stage"] = names.node(st["slowest_stage"])
 
+
+def _name_per_layer(pl: dict | None, names) -> dict | None:
+    if pl:
+        pl["layers"] = names.rows(pl["layers"])
+        pl["bottleneck"] = names.node(pl["bottleneck"])
+    return pl
 
 
 def per_layer(cfg, design: str | None) -> dict | None:

@@ -34,8 +34,15 @@ def within(totals: dict, part, budget: Budget | None = None) -> bool:
             and totals["bram"] <= b.bram * part.bram and totals.get("ff", 0) <= b.ff * part.ff)
 
 
+def of_budget(totals: dict, part, budget: Budget | None = None) -> dict:
+    """Each resource's use as a share of its budget on `part` (1.0 = the budget is full)."""
+    b = budget or BUDGET
+    return {k: totals[k] / (getattr(b, k) * getattr(part, k)) for k in ("lut", "ff", "dsp", "bram") if k in totals}
+
+
 def bounding(totals: dict, part) -> tuple[str, float]:
-    """The resource closest to its capacity and its share of it: ("lut", 0.62)."""
-    use = {k: totals[k] / getattr(part, k) for k in ("lut", "ff", "dsp", "bram") if k in totals}
+    """The resource closest to its budget (what stops a bigger design, as the engine's datapath search sees it)
+    and its share of the part's capacity: ("lut", 0.62)."""
+    use = of_budget(totals, part)
     k = max(use, key=use.get)
-    return k, use[k]
+    return k, totals[k] / getattr(part, k)

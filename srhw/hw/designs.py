@@ -6,7 +6,7 @@ part and whose folder is a complete project, and says whether it meets the targe
 the roofline (any design at 100 % efficiency) misses the target, the verdict says so in a plain sentence.
 """
 
-from srhw.hw.budget import bounding
+from srhw.hw.budget import BUDGET, bounding, of_budget
 from srhw.hw.roofline import roofline
 
 FRAME = "1280x720 output"
@@ -19,6 +19,7 @@ def row(design: str, folder: str, architecture: str, fits: bool, fps: float, tot
             "fps_720p": fps, "ms_per_frame": 1e3 / fps if fps else None,
             "lut": totals.get("lut"), "ff": totals.get("ff"), "dsp": totals.get("dsp"), "bram": totals.get("bram"),
             "offchip_bytes_per_frame": offchip_bytes, "bounding_resource": res, "bounding_share": share,
+            "bounding_of_budget": of_budget(totals, part)[res], "bounding_budget": getattr(BUDGET, res),
             "slowest_layer": slowest_layer, "deliverable": deliverable, "note": note, "source": source}
 
 
@@ -45,7 +46,8 @@ def verdict(rows: list, roof: dict, target_fps: float, model: str, part) -> dict
         return v
     v.update(design=best["design"], folder=best["folder"], fps_720p=best["fps_720p"], ms_per_frame=best["ms_per_frame"],
              meets_target=best["fps_720p"] >= target_fps, bounding_resource=best["bounding_resource"],
-             bounding_share=best["bounding_share"], slowest_layer=best["slowest_layer"])
+             bounding_share=best["bounding_share"], bounding_of_budget=best["bounding_of_budget"],
+             bounding_budget=best["bounding_budget"], slowest_layer=best["slowest_layer"])
     if not v["roofline_meets_target"]:
         v["sentence"] = (f"{model} cannot reach {target_fps:g} fps on {part.name} at any efficiency: its roofline is "
                          f"{roof['fps']:.3g} fps ({roof['bound']}-bound); a smaller network or a bigger part is needed.")

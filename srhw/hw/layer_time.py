@@ -34,9 +34,18 @@ def engine(design: str, folder: str, layer_times: list, resources: dict) -> dict
     frame = sum(t["time_s"] for t in layer_times)
     rows = [{"name": t["name"], "kind": t["op"], "cycles": t["cycles"], "bound": t["bound"], "time_s": t["time_s"],
              "source": "analytic"} for t in layer_times]
-    return _section(design, folder, SEQUENTIAL, _rows(rows, frame), frame,
-                    "analytic (the engine's cost model: pipelined-loop cycles at II = 1 and DDR bytes)",
-                    engine_units(resources))
+    sec = _section(design, folder, SEQUENTIAL, _rows(rows, frame), frame,
+                   "analytic (the engine's cost model: pipelined-loop cycles at II = 1 and DDR bytes)",
+                   engine_units(resources))
+    sec["bound_legend"] = ENGINE_BOUNDS
+    return sec
+
+
+# what the engine's "bound by" words mean (srhw.export.engine.cost: a conv pixel's stages, else its one loop)
+ENGINE_BOUNDS = {"load": "reading the input codes from DDR", "gather": "gathering the kernel window",
+                 "mac": "the int8 MACs (conv) or the W_b ternary trees (sp_conv)", "wc": "the W_c trees (sp_conv)",
+                 "store": "writing the output codes", "loop": "its one pipelined loop (add, ca, ...)",
+                 "DDR transfer": "its DDR bytes at the practical bandwidth, longer than its compute"}
 
 
 def engine_units(res: dict) -> list:

@@ -15,12 +15,12 @@ def render_markdown(rep: dict) -> str:
         f"Weights: {rep['weights']['source']}" + (f" `{rep['weights']['checkpoint']}`" if rep['weights'].get('checkpoint') else "") + ".",
         "All resource, cycle and fps figures are **analytic estimates** (srhw.export.estimate, rtl.cost), not synthesis "
         "results; no Vivado/vitis_hls exists here. C-sim figures are hls4ml/g++ measurements.", "",
-        f"HLS estimate: architecture **{rep['architecture']}**; fits: **{rep['fits']}**; fps_720p: "
-        f"**{rep['fps_720p']:.3g}** at {rep['clock_mhz']:g} MHz (analytic).", "",
+        f"HLS estimate: architecture **{rep['architecture']}**; fits: **{rep['fits']}**; "
+        f"**{rep['fps_720p']:.3g}** fps ({rep['frame']} frames) at {rep['clock_mhz']:g} MHz (analytic).", "",
         "| resource | estimate | capacity | use |", "|---|---|---|---|",
     ]
     for k in ("lut", "ff", "dsp", "bram"):
-        lines.append(f"| {k.upper()} | {tot[k]:,} | {cap[k]:,} | {100 * tot[k] / cap[k]:.1f} % |")
+        lines.append(f"| {k.upper() if k != 'bram' else 'BRAM36'} | {tot[k]:,} | {cap[k]:,} | {100 * tot[k] / cap[k]:.1f} % |")
     alt = rep["alternative"]
     lines += ["", f"Other architecture ({alt['architecture']}): fits {alt['fits']}, LUT {alt['totals']['lut']:,}, "
               f"DSP {alt['totals']['dsp']:,}, BRAM36 {alt['totals']['bram']:,}, {alt['fps_720p']:.3g} fps.", ""]
@@ -48,11 +48,16 @@ def render_markdown(rep: dict) -> str:
     else:
         lines.append("not run (use --csim).")
     lines += ["", "## Layer-sequential engine (engine/, hls/engine)", "", _engine_summary(rep.get("engine"))]
+    shared = rep["architecture"] == "layer-sequential"  # one datapath for every layer: no per-layer resources
     lines += ["", "## Layers (analytic)", "",
-              "| layer | kind | mults/px | adds/px | reuse | cycles/px | DSP | LUT | BRAM36 |", "|---|---|---|---|---|---|---|---|---|"]
+              f"The {rep['architecture']} estimate per layer, per output pixel. "
+              + ("Reuse = cycles per pixel rounded up; the resources are shared by every layer: see the design units "
+                 "under Per-layer time." if shared else "Reuse = the block's hls4ml reuse factor; resources per block."), "",
+              "| layer | torch module | kind | mults/px | adds/px | reuse | cycles/px |" + ("" if shared else " DSP | LUT | BRAM36 |"),
+              "|---|---|---|---|---|---|---|" + ("" if shared else "---|---|---|")]
     for l in rep["layers"]:
-        lines.append(f"| {l['name']} | {l['kind']} | {l['mults_per_pixel']:,} | {l['adds_per_pixel']:,} | {l['reuse_factor']} | "
-                     f"{l['cycles_per_pixel']} | {l['dsp']} | {l['lut']:,} | {l['bram']} |")
+        lines.append(f"| {l['name']} | {_module(l)} | {l['kind']} | {l['mults_per_pixel']:,} | {l['adds_per_pixel']:,} | "
+                     f"{l['reuse_factor']} | {l['cycles_per_pixel']} |" + ("" if shared else f" {l['dsp']} | {l['lut']:,} | {l['bram']} |"))
     if rep["hls"]:
         lines += ["", f"HLS project: `hls/` ({rep['hls']['backend']}, {rep['hls']['io_type']}, {rep['hls']['hls_layers']} hls4ml layers, "
                   f"{rep['hls']['input_hw'][1]}x{rep['hls']['input_hw'][0]} LR frame). {rep['hls']['vitis_hls']}."]
@@ -86,7 +91,8 @@ def _engine_summary(eng: dict | None) -> str:
 def _rtl_summary(rtl: dict | None) -> str:
     if not rtl or "muls" not in rtl:
         return (rtl or {}).get("status", "n/a")
-    return (f"multiplier-free SP kernels: {rtl['muls']:,} mults and {rtl['adds']:,} adds per frame; "
+    return (f"multiplier-free SP kernels (ternary weights as adds): {rtl['muls']:,} multiplies per frame (the "
+            f"SP kernels' per-channel scales and the plain convs: mean shifts, channel attention) and {rtl['adds']:,} adds per frame; "
             f"LUT {rtl['lut']:,}, FF {rtl['ff']:,}, CARRY4 {rtl['carry4']:,}, DSP {rtl['dsp']}, BRAM36 {rtl['bram']}; "
             f"{rtl['fps_720p']:.3g} fps at 720p, {rtl['roofline_ratio']:.3f} of the roofline above "
             "(sources: " + "; ".join(f"{k}: {v}" for k, v in (rtl.get("source") or {}).items()) + ").")
@@ -99,13 +105,14 @@ def answer_lines(rep: dict) -> list:
         first = (f"**Recommended: `{v['folder']}`** ({v['design']}): {v['fps_720p']:.3g} fps, {v['ms_per_frame']:,.0f} ms "
                  f"per {rep['frame']} frame at {rep['clock_mhz']:g} MHz; target {v['target_fps']:g} fps "
                  f"{'met' if v['meets_target'] else 'NOT met'}; bounded by {v['bounding_resource'].upper()} "
-                 f"({100 * v['bounding_share']:.0f} % of the part)"
+                 f"({100 * v['bounding_share']:.0f} % of the part, {100 * v['bounding_of_budget']:.0f} % of its "
+                 f"{100 * v['bounding_budget']:.0f} % budget)"
                  + (f", slowest layer {v['slowest_layer']}" if v.get("slowest_layer") else "") + ". " + v["sentence"])
     else:
         first = v["sentence"]
     lines = ["## Answer", "", first, "",
              f"One roofline: **{r['fps']:.3g} fps** ({r['bound']}-bound; definition and assumptions under Roofline).", "",
-             "| design | folder | fits | fps | ms/frame | of roofline | LUT | DSP | BRAM36 | bounding | source |",
+             "| design | folder | fits | fps | ms/frame | of roofline | LUT | DSP | BRAM36 | bounding (% of part) | source |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for d in rep["designs"]:
         lines.append(f"| {d['design']} | `{d['folder']}` | {d['fits']} | {d['fps_720p']:.3g} | {d['ms_per_frame']:,.0f} | "
@@ -116,6 +123,20 @@ def answer_lines(rep: dict) -> list:
 
 
 PER_LAYER = "Per-layer time (recommended design)"
+NAMING = ("Layers are named by their node in the golden graph (`golden/graph.json`) in every table of this report; "
+          "hls/ names its layers `<node>_<role>` (e.g. `head_wb`), engine/program.h by node.")
+
+
+def _ties(pl: dict) -> str:
+    """Layers as slow as the bottleneck (within 0.1 %): the table names one, the reader should know of the rest."""
+    slow = max((l["time_s"] for l in pl["layers"]), default=0.0)
+    n = sum(1 for l in pl["layers"] if not l["bottleneck"] and l["time_s"] >= 0.999 * slow > 0)
+    return f" (the first of {n + 1} layers that take as long)" if n else ""
+
+
+def _module(row: dict) -> str:
+    """The torch module path beside a golden node name (blank for ops without one: adds, pixel shuffles)."""
+    return f"`{row['module']}`" if row.get("module") else ""
 
 
 def _num(v, fmt="{:,}"):
@@ -129,17 +150,23 @@ def per_layer_lines(pl: dict | None) -> list:
         return []
     has_res = any("lut" in l for l in pl["layers"])
     has_src = len({l["source"] for l in pl["layers"]}) > 1  # one source: said once above the table
-    head = ("| layer | kind | cycles | ms | % of frame | bound by |" + (" DSP | LUT | BRAM36 |" if has_res else "")
+    has_mod = any(l.get("module") for l in pl["layers"])
+    head = ("| layer |" + (" torch module |" if has_mod else "") + " kind | cycles | ms | % of frame | bound by |"
+            + (" DSP | LUT | BRAM36 |" if has_res else "")
             + (" source |" if has_src else ""))
     lines = [f"## {PER_LAYER}", "",
              f"{pl['design']} (`{pl['folder']}`), {pl['frame_ms']:,.1f} ms per frame; {pl['schedule']}. "
-             f"Bottleneck: **{pl['bottleneck']}**. Source: {pl['source']}.", "", head,
+             f"Bottleneck: **{pl['bottleneck']}**{_ties(pl)}. Source: {pl['source']}. {NAMING}", "", head,
              "|" + "---|" * (head.count("|") - 1)]
     for l in pl["layers"]:
         name = f"**{l['name']}** (bottleneck)" if l["bottleneck"] else l["name"]
         res = (f" {_num(l.get('dsp'))} | {_num(l.get('lut'))} | {_num(l.get('bram'))} |" if has_res else "")
-        lines.append(f"| {name} | {l['kind']} | {l['cycles']:,} | {l['time_ms']:,.2f} | {100 * l['share_of_frame']:.1f} % | "
+        kind = l["kind"] + (f"; also node {', '.join(l['nodes'][1:])}" if len(l.get("nodes", [])) > 1 else "")
+        lines.append(f"| {name} |" + (f" {_module(l)} |" if has_mod else "") + f" {kind} | {l['cycles']:,} | {l['time_ms']:,.2f} | {100 * l['share_of_frame']:.1f} % | "
                      f"{l['bound']} |{res}" + (f" {l['source']} |" if has_src else ""))
+    legend = {k: v for k, v in (pl.get("bound_legend") or {}).items() if any(l["bound"] == k for l in pl["layers"])}
+    if legend:
+        lines += ["", "Bound by: " + "; ".join(f"{k} = {v}" for k, v in legend.items()) + "."]
     units = pl.get("resources_per_unit") or []
     if units:
         lines += ["", "Resources per design unit (shared by every layer, so not split per layer):", "",

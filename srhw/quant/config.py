@@ -21,4 +21,6 @@ class QuantConfig:
     bias_bits: int = 32  # conv biases are int32 at scale s_in * s_w (Jacob et al. 2017, section 2.4)
     equalize: float = 0.0  # cross-layer equalization strength in [0, 1] before calibration (srhw.quant.equalize);
     #                        0 = off, the paper's recipe
+    bias_correct: bool = False  # empirical bias correction after calibration (srhw.quant.bias_correct); off = the
+    #                             paper's recipe
     calib_batches: int = 4  # calibration batches (of 16 LR patches of 48x48) for activation ranges

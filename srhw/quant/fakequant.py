@@ -119,10 +119,13 @@ class QuantNet(nn.Module):
 
     # --- forward ---
 
-    def forward(self, x):
+    def forward(self, x, observe=None):
+        """`observe(name, codes)` sees every tensor's integer codes (as run_float's observer sees floats)."""
         env = {"input": torch.floor(x.to(F64) + 0.5).clamp(0, 255)}  # the uint8 image
         for n in self.graph.nodes[1:]:
             env[n.name] = self._run(n, [env[i] for i in n.inputs])
+            if observe:
+                observe(n.name, env[n.name])
         return env[self.graph.output]
 
     def _run(self, n, xs):

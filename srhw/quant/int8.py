@@ -26,6 +26,7 @@ from srhw.core.checkpoint import load_checkpoint, save_checkpoint
 from srhw.core.errors import SrhwError
 from srhw.core.io import write_json
 from srhw.data.calibration import patch_batches
+from srhw.quant.bias_correct import correct_biases
 from srhw.quant.config import QuantConfig
 from srhw.quant.equalize import equalize
 from srhw.quant.ptq import quantize
@@ -92,6 +93,8 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     qnet = quantize(model, calib, cfg)
     if equalized:
         report["equalize"] = equalized
+    if cfg.bias_correct:
+        report["bias_correct"] = correct_biases(qnet, calib)
     log(f"calibrated {spec} x{scale} on {len(calib)} batches of {train_set} patches; QAT {stage.total} iterations")
     report["qat"] = finetune(qnet, model.parameters(), dataset, stage, log)
     graph = qnet.export({"spec": spec, "scale": scale, "model_args": args, "quant": "int8", "channels": channels})
