@@ -20,9 +20,8 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ReadOnly, RisingEdge
 
-from stream import start_and_reset, write_summary
+from stream import ValueChecker, send_ready_valid, start_and_reset, write_summary
 
 
 def pack(words, bits: int) -> int:
@@ -60,42 +59,11 @@ async def slice_frames(dut):
     expected = deque(want.reshape(-1, m).tolist())
     total = len(expected)
     await start_and_reset(dut)
-    errors = checked = 0
-
-    async def monitor():
-        nonlocal errors, checked
-        while True:
-            await ReadOnly()
-            if dut.o_valid.value == 1:
-                got = unpack(dut.o_data.value.to_unsigned(), m, ob, signed)
-                checked += 1
-                if not expected:
-                    errors += 1
-                    dut._log.error(f"output {checked - 1}: {got}, more outputs than expected")
-                elif got != expected.popleft():
-                    errors += 1
-                    if errors <= 10:
-                        dut._log.error(f"output {checked - 1}: {got} is not the golden model's")
-            await RisingEdge(dut.clk)
-
-    cocotb.start_soon(monitor())
-    pixels = frames.reshape(-1, c_in)
-    i = 0
-    while i < len(pixels):
-        offer = rng.random() < vp
-        dut.i_valid.value = int(offer)
-        dut.i_data.value = pack(pixels[i], b) if offer else rng.getrandbits(len(dut.i_data))
-        await ReadOnly()
-        take = offer and dut.i_ready.value == 1
-        await RisingEdge(dut.clk)
-        i += int(take)
-    dut.i_valid.value = 0
-    for _ in range(2000 + (W + 2) * fold):
-        if not expected:
-            break
-        await RisingEdge(dut.clk)
-    for _ in range(20):  # nothing more may come out
-        await RisingEdge(dut.clk)
+    chk = ValueChecker(dut, expected, lambda v: unpack(v, m, ob, signed))
+    cocotb.start_soon(chk.run())
+    await send_ready_valid(dut, [pack(px, b) for px in frames.reshape(-1, c_in)], vp, rng)
+    await chk.drain(2000 + (W + 2) * fold)
+    checked, errors = chk.checked, chk.errors
     dut._log.info(f"{k} frames, {checked}/{total} outputs checked, {errors} errors")
     write_summary(frames=k, expected=total, checked=checked, errors=errors, missing=len(expected), seed=seed)
     assert not expected, f"{len(expected)} expected outputs never appeared"

@@ -22,9 +22,8 @@ from collections import deque
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ReadOnly, RisingEdge
 
-from stream import start_and_reset, write_summary
+from stream import ValueChecker, send_ready_valid, start_and_reset, write_summary
 from rtl.golden import pack, sp_layer_ref, unpack
 
 
@@ -68,41 +67,12 @@ async def sp_layer_frames(dut):
     total = len(expected)
 
     await start_and_reset(dut)
-    errors = checked = 0
-
-    async def monitor():
-        nonlocal errors, checked
-        while True:
-            await ReadOnly()
-            if dut.o_valid.value == 1:
-                got = unpack(dut.o_data.value.to_unsigned(), m, ob, lo < 0).tolist()
-                want = expected.popleft()
-                checked += 1
-                if got != want:
-                    errors += 1
-                    if errors <= 10:
-                        dut._log.error(f"output {checked - 1}: {got} != {want}")
-            await RisingEdge(dut.clk)
-
-    cocotb.start_soon(monitor())
-    pixels = [px for f in frames for px in f.reshape(-1, c_in)]
-    i = 0
-    while i < len(pixels):
-        offer = rng.random() < vp
-        dut.i_valid.value = int(offer)
-        dut.i_data.value = pack(pixels[i], b) if offer else rng.getrandbits(len(dut.i_data))
-        await ReadOnly()
-        take = offer and dut.i_ready.value == 1
-        await RisingEdge(dut.clk)
-        i += int(take)
-    dut.i_valid.value = 0
+    chk = ValueChecker(dut, expected, lambda v: unpack(v, m, ob, lo < 0).tolist())
+    cocotb.start_soon(chk.run())
+    await send_ready_valid(dut, [pack(px, b) for f in frames for px in f.reshape(-1, c_in)], vp, rng)
     fold = int(p["fold"]) if "fold" in p else 1
-    for _ in range(2000 + (W + 2) * fold):
-        if not expected:
-            break
-        await RisingEdge(dut.clk)
-    for _ in range(20):  # nothing more may come out
-        await RisingEdge(dut.clk)
+    await chk.drain(2000 + (W + 2) * fold)
+    checked, errors = chk.checked, chk.errors
     dut._log.info(f"{len(frames)} frames ({len(real)} real), {checked}/{total} outputs checked, {errors} errors")
     write_summary(frames=len(frames), real_frames=len(real), expected=total, checked=checked, errors=errors,
                   missing=len(expected), seed=seed, valid_prob=vp)

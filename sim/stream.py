@@ -1,4 +1,5 @@
-"""What every cocotb bench in sim/ shares: clock and reset, a valid/data driver with random gaps, a
+"""What every cocotb bench in sim/ shares: clock and reset (synchronous `rst`, or the AXI benches' active-low
+`aresetn`), a valid/data driver with random gaps, a
 monitor sampling in the ReadOnly phase, an in-order checker, and the JSON summary for callers.
 
 Structure after cocotb's matrix_multiplier example: a driver, an input monitor feeding the golden model
@@ -31,12 +32,76 @@ async def start_and_reset(dut, cycles: int = 3):
     dut.rst.value = 0
 
 
+async def start_axis_and_reset(dut, cycles: int = 4, idle: tuple = ()):
+    """Start `aclk` and hold the active-low AXI reset `aresetn` for `cycles` edges, the inputs named in `idle` at 0
+    (the AXI4-Stream benches of rtl/stream/)."""
+    cocotb.start_soon(Clock(dut.aclk, CLK_PERIOD_NS, unit="ns").start())
+    dut.aresetn.value = 0
+    for name in idle:
+        getattr(dut, name).value = 0
+    for _ in range(cycles):
+        await RisingEdge(dut.aclk)
+    dut.aresetn.value = 1
+
+
+async def send_ready_valid(dut, words, valid_prob: float, rng: random.Random):
+    """Offer `words` on `i_data`/`i_valid` with random gaps (random data while `i_valid` is low); a word goes when
+    `i_valid` and `i_ready` are high at a rising edge. Returns once the last word is taken, `i_valid` low."""
+    i = 0
+    while i < len(words):
+        offer = rng.random() < valid_prob
+        dut.i_valid.value = int(offer)
+        dut.i_data.value = words[i] if offer else rng.getrandbits(len(dut.i_data))
+        await ReadOnly()
+        take = offer and dut.i_ready.value == 1
+        await RisingEdge(dut.clk)
+        i += int(take)
+    dut.i_valid.value = 0
+
+
 def write_summary(**fields):
     """Write `fields` as JSON to $BENCH_SUMMARY (if set), so a caller can report what the bench checked."""
     path = os.environ.get("BENCH_SUMMARY")
     if path:
         with open(path, "w") as f:
             json.dump(fields, f)
+
+
+class ValueChecker:
+    """Checks every `o_valid` beat, decoded by `decode(int)`, in order against `expected` (a deque of values),
+    sampling in the ReadOnly phase; a beat beyond the expected ones is an error too (the ready/valid kernel
+    benches). `checked` and `errors` count as it goes."""
+
+    def __init__(self, dut, expected: deque, decode, max_logged: int = 10):
+        self.dut, self.expected, self.decode, self.max_logged = dut, expected, decode, max_logged
+        self.checked = self.errors = 0
+
+    async def run(self):
+        dut = self.dut
+        while True:
+            await ReadOnly()
+            if dut.o_valid.value == 1:
+                got = self.decode(dut.o_data.value.to_unsigned())
+                self.checked += 1
+                if not self.expected:
+                    self.errors += 1
+                    dut._log.error(f"output {self.checked - 1}: {got}, more outputs than expected")
+                else:
+                    want = self.expected.popleft()
+                    if got != want:
+                        self.errors += 1
+                        if self.errors <= self.max_logged:
+                            dut._log.error(f"output {self.checked - 1}: {got} != {want} (the golden model's)")
+            await RisingEdge(dut.clk)
+
+    async def drain(self, cycles: int, quiet: int = 20):
+        """Wait up to `cycles` edges for the last expected output, then `quiet` more in which nothing may come."""
+        for _ in range(cycles):
+            if not self.expected:
+                break
+            await RisingEdge(self.dut.clk)
+        for _ in range(quiet):
+            await RisingEdge(self.dut.clk)
 
 
 class DataValidDriver:

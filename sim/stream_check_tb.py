@@ -10,24 +10,19 @@ Environment:
 
 from __future__ import annotations
 
-import json
 import os
 
 import cocotb
-from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, Timer
+from cocotb.triggers import Timer
 
-CLK_PERIOD_NS = 10
+from stream import CLK_PERIOD_NS, start_axis_and_reset, write_summary
 
 
 @cocotb.test()
 async def stream_check(dut):
     want = int(os.environ["EXPECTED_BEATS"])
     max_cycles = int(os.environ.get("MAX_CYCLES", "200000000"))
-    cocotb.start_soon(Clock(dut.aclk, CLK_PERIOD_NS, unit="ns").start())
-    dut.aresetn.value = 0
-    await ClockCycles(dut.aclk, 4)
-    dut.aresetn.value = 1
+    await start_axis_and_reset(dut)
     waited, chunk = 0, 50000
     while waited < max_cycles and int(dut.done.value) == 0:
         await Timer(chunk * CLK_PERIOD_NS, unit="ns")
@@ -36,10 +31,7 @@ async def stream_check(dut):
     s = dict(done=int(dut.done.value), checked=int(dut.checked.value), expected=want, errors=int(dut.errors.value),
              flag_errors=int(dut.flag_errors.value), first_error=int(dut.first_error.value),
              cycles=int(dut.cycles.value))
-    path = os.environ.get("BENCH_SUMMARY")
-    if path:
-        with open(path, "w") as f:
-            json.dump(s, f)
+    write_summary(**s)
     dut._log.info(f"check: {s}")
     assert s["done"] == 1 and s["checked"] == want, f"{want - s['checked']} expected beats never came"
     assert s["errors"] == 0 and s["flag_errors"] == 0

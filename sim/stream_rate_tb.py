@@ -10,24 +10,19 @@ Environment:
 
 from __future__ import annotations
 
-import json
 import os
 
 import cocotb
-from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, Timer
+from cocotb.triggers import Timer
 
-CLK_PERIOD_NS = 10
+from stream import CLK_PERIOD_NS, start_axis_and_reset, write_summary
 
 
 @cocotb.test()
 async def stream_rate(dut):
     want = int(os.environ.get("RATE_STARTS", "2"))
     max_cycles = int(os.environ.get("MAX_CYCLES", "100000000"))
-    cocotb.start_soon(Clock(dut.aclk, CLK_PERIOD_NS, unit="ns").start())
-    dut.aresetn.value = 0
-    await ClockCycles(dut.aclk, 4)
-    dut.aresetn.value = 1
+    await start_axis_and_reset(dut)
     waited, chunk = 0, 5000
     while waited < max_cycles:
         await Timer(chunk * CLK_PERIOD_NS, unit="ns")
@@ -38,9 +33,6 @@ async def stream_rate(dut):
     s = dict(starts=starts, frames=int(dut.frames.value), in_frames=int(dut.in_frames.value), frame_cycles=int(dut.frame_cycles.value),
              first_in=int(dut.first_in.value), first_out=int(dut.first_out.value),
              latency_cycles=int(dut.first_out.value) - int(dut.first_in.value), waited_cycles=waited)
-    path = os.environ.get("BENCH_SUMMARY")
-    if path:
-        with open(path, "w") as f:
-            json.dump(s, f)
+    write_summary(**s)
     dut._log.info(f"rate: {s}")
     assert starts >= want, f"only {starts} of {want} frames began in {waited} cycles"

@@ -16,16 +16,14 @@ frames are the design's cycles per frame; latency = first output beat - first in
 
 from __future__ import annotations
 
-import json
 import os
 import random
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 
-CLK_PERIOD_NS = 10
+from stream import start_axis_and_reset, write_summary
 
 
 def _pack(px, bits=8) -> int:
@@ -54,16 +52,8 @@ async def stream_frames(dut):
     flat_in = [f.reshape(-1, C) for f in frames]
     flat_out = [e.reshape(-1, Co) for e in expected]
 
-    cocotb.start_soon(Clock(dut.aclk, CLK_PERIOD_NS, unit="ns").start())
-    dut.aresetn.value = 0
-    dut.s_axis_video_tvalid.value = 0
-    dut.s_axis_video_tdata.value = 0
-    dut.s_axis_video_tuser.value = 0
-    dut.s_axis_video_tlast.value = 0
-    dut.m_axis_video_tready.value = 0
-    for _ in range(4):
-        await RisingEdge(dut.aclk)
-    dut.aresetn.value = 1
+    await start_axis_and_reset(dut, idle=("s_axis_video_tvalid", "s_axis_video_tdata", "s_axis_video_tuser",
+                                          "s_axis_video_tlast", "m_axis_video_tready"))
 
     ii, ok_k, ok_i = 0, 0, 0  # next input beat; next expected output (frame, index)
     holding = False
@@ -130,10 +120,7 @@ async def stream_frames(dut):
                    flag_errors=int(flag_errors), extra_beats=int(extra), seed=seed, valid_prob=vp, ready_prob=rp,
                    cycles_per_frame=per_frame, latency_cycles=latency, total_cycles=cycle,
                    out_start=out_start, out_end=out_end, in_start=in_start)
-    path = os.environ.get("BENCH_SUMMARY")
-    if path:
-        with open(path, "w") as f:
-            json.dump(summary, f)
+    write_summary(**summary)
     dut._log.info(f"{checked}/{total} pixels checked, {errors} errors, {flag_errors} tuser/tlast errors, "
                   f"{extra} extra beats; cycles/frame {per_frame}, latency {latency}")
     assert checked == total, f"{total - checked} expected pixels never appeared (deadlock or lost pixels)"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from srhw.core.errors import SrhwError
-from srhw.export.engine import cost as ec
+from srhw.export.engine.cost import cycles as ecc, area as ecr, search as ecs
 from srhw.export import estimate as est
-from srhw.export.engine import FIELDS, compile_program, datapath_for_graph, program_cycles, run_engine_csim
+from srhw.export.engine import FIELDS, OPS, Datapath, compile_program, datapath_for_graph, program_cycles, run_engine_csim
 from srhw.hw.parts import PARTS, get_part
 from srhw.profile import count_ops
 from srhw.quant import load_graph
@@ -111,9 +111,9 @@ def test_datapath_per_part_respects_its_budget():
     """Each part's datapath (on the reference layers) fits its budgets with its buffers; a bigger part gets more."""
     chosen = {}
     for p in PARTS.values():
-        dp = ec.datapath_for(p)
-        cfg = ec._needs(ec._REF_CONFIG, [(d, 1) for d in ec._REF], dp)
-        res = ec.resources(cfg, dp, p.family)
+        dp = ecs.datapath_for(p)
+        cfg = ecs._needs(ecs._REF_CONFIG, [(d, 1) for d in ecs._REF], dp)
+        res = ecr.resources(cfg, dp, p.family)
         assert res["dsp"] <= est.DSP_BUDGET * p.dsp and res["lut"] <= est.LUT_BUDGET * p.lut, (p.name, dp, res)
         assert res["bram"] <= est.BRAM_BUDGET * p.bram, (p.name, dp, res)
         chosen[p.name] = dp
@@ -124,23 +124,23 @@ def test_datapath_per_part_respects_its_budget():
 
 def test_adder_tree_and_stage_rules_by_hand():
     # a balanced tree of 4 inputs of 9 bits: two 10-bit adders and one 11-bit adder
-    assert ec.tree_bits(4, 9) == 2 * 10 + 11 and ec.tree_bits(3, 9) == 10 + 11 and ec.tree_bits(1, 9) == 0
-    dp = ec.Datapath(lanes=4, simd=8, tsimd=32, b_lanes=16, c_lanes=4, c_tsimd=16, gather=16, ew=4, beat=16, pack=1)
-    sp = {"OP": ec.OPS["sp_conv"], "F": 1, "GROUPS": 1, "KH": 3, "KW": 3, "HID": 128, "IN0_C": 64, "OUT_C": 64,
+    assert ecr.tree_bits(4, 9) == 2 * 10 + 11 and ecr.tree_bits(3, 9) == 10 + 11 and ecr.tree_bits(1, 9) == 0
+    dp = Datapath(lanes=4, simd=8, tsimd=32, b_lanes=16, c_lanes=4, c_tsimd=16, gather=16, ew=4, beat=16, pack=1)
+    sp = {"OP": OPS["sp_conv"], "F": 1, "GROUPS": 1, "KH": 3, "KW": 3, "HID": 128, "IN0_C": 64, "OUT_C": 64,
           "IN0_T": 0, "OUT_T": 0, "IN1_T": 0}
-    c = ec.descriptor_cycles(sp, dp, 10, 20)
+    c = ecc.descriptor_cycles(sp, dp, 10, 20)
     # per pixel: load 64/16 beats, gather 9 x 64/16, W_b 128/16 tiles x 576/32, W_c 64/4 tiles x 128/16, store 4
     assert c["stages"] == {"load": 4, "gather": 36, "mac": 144, "wc": 128, "store": 4} and c["bound"] == "mac"
     assert c["pixels"] == 10 * 20 * 144, "a pixel costs its slowest stage, not the sum"
-    add = dict(sp, OP=ec.OPS["add"], IN1_T=2)  # an int16 operand: 8 codes per beat, EW = 4 codes per cycle
-    assert ec.descriptor_cycles(add, dp, 10, 20)["pixels"] == 10 * 20 * 64 // 4
+    add = dict(sp, OP=OPS["add"], IN1_T=2)  # an int16 operand: 8 codes per beat, EW = 4 codes per cycle
+    assert ecc.descriptor_cycles(add, dp, 10, 20)["pixels"] == 10 * 20 * 64 // 4
 
 
 def test_dsp48_and_bram36_rules_by_hand():
-    assert ec.dsp48(8, 9) == 1 and ec.dsp48(48, 32) == 4  # 48x32 on 25x18: 2 x 2 tiles
-    assert ec.bram36(7692, 9) == 2  # 2Kx9 BRAM18: 4 deep -> 2 BRAM36
-    assert ec.bram36(640, 256) == 8  # 512x36: 2 deep x 8 wide = 16 BRAM18
-    assert ec.bram36(1, 1) == 1  # a partition never shares a BRAM36
+    assert ecr.dsp48(8, 9) == 1 and ecr.dsp48(48, 32) == 4  # 48x32 on 25x18: 2 x 2 tiles
+    assert ecr.bram36(7692, 9) == 2  # 2Kx9 BRAM18: 4 deep -> 2 BRAM36
+    assert ecr.bram36(640, 256) == 8  # 512x36: 2 deep x 8 wide = 16 BRAM18
+    assert ecr.bram36(1, 1) == 1  # a partition never shares a BRAM36
 
 
 # (spec, scale, store fusions): the unfused rows keep the CA pool pass and the pixel-shuffle pass covered
@@ -197,21 +197,21 @@ def test_store_fusions_apply_and_save_cycles():
         g = tiny_graph(spec, 2)
         on, off = compile_program(g), compile_program(g, store_fusions=False)
         n_ca = sum(n.op == "ca" for n in g.nodes)
-        summing = [d for d in on.descs if d[f["SUMS"]] and d[f["OP"]] != ec.OPS["ca"]]
-        assert len(summing) == n_ca and {d[f["OP"]] for d in summing} == {ec.OPS[producer]}
-        assert sum(d[f["SUMS"]] for d in on.descs if d[f["OP"]] == ec.OPS["ca"]) == n_ca
+        summing = [d for d in on.descs if d[f["SUMS"]] and d[f["OP"]] != OPS["ca"]]
+        assert len(summing) == n_ca and {d[f["OP"]] for d in summing} == {OPS[producer]}
+        assert sum(d[f["SUMS"]] for d in on.descs if d[f["OP"]] == OPS["ca"]) == n_ca
         assert not any(d[f["SUMS"]] or d[f["PS"]] for d in off.descs)
         cyc = [sum(c["total"] for c in program_cycles(p, 9, 11)) for p in (on, off)]
         assert cyc[0] < cyc[1], (spec, cyc)
     st = compile_program(tiny_graph("st_bl(r=2c_out)", 2))
     assert [d[f["PS"]] for d in st.descs if d[f["PS"]]] == [2]
-    assert not any(d[f["OP"]] == ec.OPS["pixel_shuffle"] for d in st.descs)
+    assert not any(d[f["OP"]] == OPS["pixel_shuffle"] for d in st.descs)
 
 
 @pytest.mark.parametrize("spec,dp", [
-    ("st_bl(r=2c_out)", ec.Datapath(lanes=3, simd=5, tsimd=24, b_lanes=5, c_lanes=3, c_tsimd=8, gather=4, ew=3, beat=32,
+    ("st_bl(r=2c_out)", Datapath(lanes=3, simd=5, tsimd=24, b_lanes=5, c_lanes=3, c_tsimd=8, gather=4, ew=3, beat=32,
                                     pack=1, gcols=3)),
-    ("blrn-e(r=2)[rb]", ec.Datapath(lanes=5, simd=7, tsimd=8, b_lanes=0, c_lanes=0, c_tsimd=4, gather=8, ew=5, beat=64,
+    ("blrn-e(r=2)[rb]", Datapath(lanes=5, simd=7, tsimd=8, b_lanes=0, c_lanes=0, c_tsimd=4, gather=8, ew=5, beat=64,
                                     pack=1, gcols=2)),
 ])
 def test_any_datapath_is_bit_exact_and_counted(spec, dp, tmp_path):
@@ -224,7 +224,7 @@ def test_any_datapath_is_bit_exact_and_counted(spec, dp, tmp_path):
 
     g = tiny_graph(spec, 2)
     cigs = {d["IN0_C"] // max(d["GROUPS"], 1) for d in (dict(zip(FIELDS, v)) for v in compile_program(g).descs)
-            if d["OP"] in (ec.OPS["conv"], ec.OPS["sp_conv"]) and d["KW"] > 1}
+            if d["OP"] in (OPS["conv"], OPS["sp_conv"]) and d["KW"] > 1}
     assert min(cigs) <= dp.gather < max(cigs), "both gather paths: several columns per cycle, and one"
     r = run_engine_csim(g, test_images(7, 10), tmp_path, datapath=dp, count_iters=True, native=True)
     assert r["mismatches"] == 0
@@ -239,9 +239,9 @@ def test_st_bl_engine_fits_the_7020(st_bl_graph):
     assert ls.fits
     t = ls.totals
     assert t["bram"] <= est.BRAM_BUDGET * part.bram and t["dsp"] <= part.dsp and t["lut"] <= est.LUT_BUDGET * part.lut
-    dp = ec.Datapath(**ls.engine["config"])
+    dp = Datapath(**ls.engine["config"])
     assert dp == datapath_for_graph(st_bl_graph, part)
-    res = ec.resources(compile_program(st_bl_graph, datapath=dp).config, dp, part.family)
+    res = ecr.resources(compile_program(st_bl_graph, datapath=dp).config, dp, part.family)
     assert t["bram"] == sum(m["bram36"] for m in res["breakdown"]["memories"])
     assert t["dsp"] == sum(m["dsp"] for m in res["breakdown"]["multipliers"])
     # the totals are the engine's loops at 720p (360 x 640 LR), one layer after the other

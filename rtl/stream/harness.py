@@ -21,6 +21,15 @@ from amaranth.lib.wiring import In, Out
 from rtl.stream.top import StreamTop
 
 
+def _around(m: Module, harness) -> StreamTop:
+    """The harness's `sync` domain (`aclk`, `aresetn` active low) and its top inside it, in no domain of its own."""
+    m.domains.sync = cd = ClockDomain("sync")
+    m.d.comb += [cd.clk.eq(harness.aclk), cd.rst.eq(~harness.aresetn)]
+    m.submodules.dut = dut = harness.top
+    dut.own_domain = False
+    return dut
+
+
 class RateHarness(wiring.Component):
     def __init__(self, top: StreamTop):
         self.top = top
@@ -29,10 +38,7 @@ class RateHarness(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.domains.sync = cd = ClockDomain("sync")
-        m.d.comb += [cd.clk.eq(self.aclk), cd.rst.eq(~self.aresetn)]
-        m.submodules.dut = dut = self.top
-        dut.own_domain = False
+        dut = _around(m, self)
         plan = self.top.plan
         lfsr = Signal(16, init=0xACE1)
         cycle = Signal(40)
@@ -99,10 +105,7 @@ class CheckHarness(wiring.Component):
         from amaranth.lib.memory import Memory
 
         m = Module()
-        m.domains.sync = cd = ClockDomain("sync")
-        m.d.comb += [cd.clk.eq(self.aclk), cd.rst.eq(~self.aresetn)]
-        m.submodules.dut = dut = self.top
-        dut.own_domain = False
+        dut = _around(m, self)
         plan = self.top.plan
         nin, nout = len(self.words_in), len(self.words_out)
         m.submodules.rom_in = rin = Memory(shape=unsigned(plan.inp.width), depth=nin, init=self.words_in)

@@ -3,7 +3,7 @@
     srhw_stream.v        the top at the real frame size (AXI4-Stream video; the port table in README.md)
     srhw_stream_crop.v   the same network and foldings at the crop size the bench checks pixel by pixel
     srhw_stream_rate.v   the real-size top inside the full-rate harness (cycles per frame, latency)
-    stream_tb.py, stream_rate_tb.py   the cocotb benches (copies of sim/)
+    stream_tb.py, stream_rate_tb.py   the cocotb benches, with stream.py (their clock and reset): copies of sim/
     case.npz             crop frames and the golden executor's outputs for them
     run_bench.py         builds and runs a bench with cocotb's Python runner (Verilator or Icarus)
     Makefile             `make check` / `make rate` [PYTHON=...] [SIM=verilator]
@@ -149,7 +149,7 @@ def write_package(folder: Path, verilog: dict, case_npz: Path | None, plan, crop
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in verilog.items():
         (folder / name).write_text(text)
-    for bench in ("stream_tb.py", "stream_rate_tb.py"):
+    for bench in ("stream_tb.py", "stream_rate_tb.py", "stream.py"):  # stream.py: the benches' clock and reset
         shutil.copy(SIM_DIR / bench, folder / bench)
     if case_npz is not None:
         shutil.copy(case_npz, folder / "case.npz")

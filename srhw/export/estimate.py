@@ -33,7 +33,7 @@ from torch import nn
 
 from srhw.core.errors import SrhwError
 from srhw.export.engine import FIELDS, OPS, compile_program, datapath_for_graph, program_bytes, program_cycles, resources
-from srhw.export.engine.cost import bound_resource
+from srhw.export.engine.cost.area import bound_resource
 from srhw.hw.bram import BRAM_BITS, bram36
 from srhw.hw.budget import BRAM_BUDGET, DSP_BUDGET, LUT_BUDGET, within
 from srhw.hw.fold import fold

@@ -108,31 +108,10 @@ def step_estimate(graph, cfg: BuildConfig):
     return graph
 
 
-def _calibration_batches(scale: int, data_dir: Path, n: int = 4, size: int = 48):
-    """LR training crops for PTQ: the first n T91 HR images large enough for a size x scale crop, bicubic-downscaled
-    (training data, never the test sets)."""
-    import torch
-
-    from srhw.data.folders import read_image, to_rgb
-    from srhw.data.imresize import imresize
-
-    out = []
-    for f in sorted((data_dir / "T91" / "HR").glob("*")):
-        if len(out) == n:
-            break
-        hr = to_rgb(read_image(f))
-        if min(hr.shape[:2]) < size * scale:  # too small for a full crop at this scale (some T91 images at x4)
-            continue
-        lr = imresize(hr[: size * scale, : size * scale], 1 / scale)
-        out.append(torch.from_numpy(np.ascontiguousarray(lr)).permute(2, 0, 1)[None].float())
-    if not out:
-        raise SrhwError(f"no T91 image of at least {size * scale} px under {data_dir} for calibration")
-    return [torch.cat(out)]
-
-
 def step_quantize(model, cfg: BuildConfig):
     """The integer golden graph the lowering consumes: the checkpoint's own (a `srhw quantize` output), else
-    INT8 PTQ (srhw.quant) calibrated on T91 crops."""
+    INT8 PTQ (srhw.quant) calibrated on T91 crops (Y crops for a Y model) of its inference form (the real-time
+    networks' `deploy()`: FSRCNN's sub-pixel tail, SESR collapsed)."""
     from srhw.quant import load_graph, quantize
     from srhw.eval.upscalers import golden_dir
 
@@ -145,12 +124,20 @@ def step_quantize(model, cfg: BuildConfig):
         source = f"the checkpoint's integer graph ({cfg.report['weights']['quant']}, from srhw quantize)"
     else:
         phase("INT8 PTQ calibration on T91 crops")
-        graph = quantize(model, _calibration_batches(cfg.scale, cfg.data)).export({"spec": cfg.spec, "scale": cfg.scale})
+        from srhw.data.calibration import t91_crops
+        from srhw.quant.int8 import deploy_form
+
+        channels = int(getattr(model, "channels", 3))
+        # what the golden model runs (the real-time networks' inference form), as `srhw quantize int8` quantizes it
+        runs = deploy_form(model) if hasattr(model, "deploy") else model
+        about = {"spec": cfg.spec, "scale": cfg.scale, **({"channels": channels} if channels != 3 else {})}
+        graph = quantize(runs, t91_crops(cfg.data, cfg.scale, channels)).export(about)
         from srhw.core.integrity import record_source
 
         sd, meta = cfg.loaded or (model.state_dict(), {"spec": cfg.spec, "scale": cfg.scale, "model_args": cfg.model_args})
         record_source(graph, sd, meta, cfg.checkpoint.name if cfg.checkpoint else "random weights (seed 0)")
-        source = "INT8 PTQ here: the first 4 T91 HR images with room for a 48x48 LR crop, bicubic"
+        source = "INT8 PTQ here: the first 4 T91 HR images with room for a 48x48 LR crop, bicubic" + (
+            ", their Y" if channels == 1 else "")
     graph.save(cfg.tmp / "golden")
     cfg.report["golden"] = {"nodes": len(graph.nodes), "dir": "golden", "calibration": source}
     _say(f"golden graph: {len(graph.nodes)} integer ops")

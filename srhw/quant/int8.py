@@ -25,11 +25,12 @@ from srhw.core.integrity import record_source
 from srhw.core.checkpoint import load_checkpoint, save_checkpoint
 from srhw.core.errors import SrhwError
 from srhw.core.io import write_json
+from srhw.data.calibration import patch_batches
 from srhw.quant.bias_correct import correct_biases
 from srhw.quant.config import QuantConfig
 from srhw.quant.equalize import equalize
 from srhw.quant.ptq import quantize
-from srhw.quant.qat import StageConfig, calibration_batches, finetune, patch_dataset
+from srhw.quant.qat import StageConfig, finetune, patch_dataset
 
 
 def load_float_model(checkpoint, spec=None, scale=None):
@@ -79,7 +80,7 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
         model = deploy_form(model)
         args = {**args, "deploy": True}
     dataset = patch_dataset(data_dir, train_set, scale, patch=stage.patch, seed=stage.seed, channels=channels)
-    calib = calibration_batches(dataset, cfg.calib_batches)
+    calib = patch_batches(dataset, cfg.calib_batches)
     equalized = equalize(model, calib, cfg.equalize)  # exact in float: the checkpoint's function, re-balanced
     side = {"spec": spec, "scale": scale, "model_args": args, "channels": channels, "data": train_set,
             "metrics": {}, "source_checkpoint": str(checkpoint)}

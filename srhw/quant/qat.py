@@ -47,11 +47,6 @@ def patch_dataset(data_dir, train_set: str, scale: int, patch: int = 48, seed: i
         raise SrhwError(f"{train_set}: {e}") from None
 
 
-def calibration_batches(dataset: PatchDataset, n: int, batch: int = 16):
-    """The first `n` training batches' LR patches (B, C, p, p), float in [0, 255]."""
-    return [get_batch(dataset, 10_000 + i, batch)[0] for i in range(n)]  # disjoint from the first QAT steps
-
-
 def finetune(net: torch.nn.Module, params, dataset: PatchDataset, stage: StageConfig, log=None) -> dict:
     """Run `stage.total` Adam steps of `stage.loss`(net(LR), HR) on `params`; returns {'iters', 'loss', 'seconds'}."""
     from srhw.train.loop import LOSSES

@@ -29,11 +29,12 @@ from srhw.core.checkpoint import save_checkpoint
 from srhw.core.errors import SrhwError
 from srhw.core.integrity import record_source
 from srhw.core.io import atomic_path, write_json
+from srhw.data.calibration import patch_batches
 from srhw.models.sum_product import SumProductConv2d, freeze_all
 from srhw.quant.config import STAGE_SCHEDULE, QuantConfig
 from srhw.quant.int8 import load_float_model, widths_summary
 from srhw.quant.ptq import quantize
-from srhw.quant.qat import StageConfig, calibration_batches, finetune, patch_dataset
+from srhw.quant.qat import StageConfig, finetune, patch_dataset
 
 STAGES = {name: StageConfig(epochs=ep, lr=lr) for name, (ep, lr) in STAGE_SCHEDULE.items()}  # srhw.quant.config
 
@@ -152,7 +153,7 @@ def run_ternary(spec, scale, checkpoint, data_dir, out_tmp: Path, stages: dict, 
     report["stages"]["frozen"] = finetune(model, params, dataset, stages["frozen"], log)
     model.eval()
 
-    qnet = quantize(model, calibration_batches(dataset, cfg.calib_batches), cfg)
+    qnet = quantize(model, patch_batches(dataset, cfg.calib_batches), cfg)
     graph = qnet.export({"spec": spec, "scale": scale, "model_args": model_args, "quant": "ternary",
                          "channels": channels})
     steps = sum(s["iters"] for s in report["stages"].values())

@@ -1,35 +1,32 @@
-"""IntGraph -> program of the layer-sequential HLS engine (hls/engine/): descriptors, weight blob, buffer sizes.
+"""IntGraph -> program of the layer-sequential HLS engine (hls/engine/): the compiler pass.
 
 The engine (hls/engine/srhw_engine.cpp) is the design srhw.export.estimate calls "layer-sequential": one
 shared datapath runs the layers one after the other, feature maps in a DDR arena, the running layer's
-weights in on-chip lane buffers. This module serialises a golden graph (srhw.quant.graph) into what the
-engine reads from DDR:
-
-  * program.bin: a 24-word header (what the PS driver needs: arena size, input/output maps, the datapath) and one
-    descriptor of SRHW_DESC_WORDS int32 per engine op (`isa.FIELDS`, the order of srhw_engine.h's enum);
-    program.h holds the same words as C constants, one commented line per op;
-  * weights.bin: the weight blob, little-endian 32-bit words: int8 weights 4 per word, ternary codes
-    16 per word (2-bit two's complement), biases/multipliers/shifts/sigmoid tables 1 per word; arrays
-    shared by several nodes (ERUM's recursion) are stored once;
-  * srhw_config.h: the datapath (`cost.Datapath`, chosen per part by `cost.datapath_for`), the
-    widths and the on-chip buffer sizes this program needs at a 1280x720 output frame.
-
-Feature maps are HWC in the arena; a map's offset is in units of round_up(H*W, beat) bytes (H x W = the LR
-input), so one program and one compile serve every input size and every map starts on a beat. Arena space is reused once a map has no reader left
-(first fit, in graph order: deterministic). Same graph -> byte-identical files.
+weights in on-chip lane buffers. `compile_program` walks a golden graph (srhw.quant.graph) once, in graph order,
+and turns each node into engine descriptors (one of SRHW_DESC_WORDS int32 per engine op, `isa.FIELDS`), fusing
+where `fusion` allows, checking widths against `limits`, packing weights into the `blob` (weights.bin) and placing
+maps in the `arena`; the result is a `compiled.Program` (program.bin, weights.bin, program.h) with the buffer sizes
+(`config.EngineConfig`, srhw_config.h) it needs at a 1280x720 output frame on its `datapath.Datapath` (chosen per
+part by `search`). Same graph -> byte-identical files.
 """
 
 import functools
-from dataclasses import dataclass
 
 import numpy as np
 
 from srhw.core.errors import SrhwError
+from srhw.export.engine.arena import Arena
+from srhw.export.engine.blob import WeightBlob
+from srhw.export.engine.compiled import Program
 from srhw.export.engine.config import EngineConfig
-from srhw.export.engine.cost import (Datapath, datapath_for, datapath_for_program, descriptor_bytes, descriptor_cycles,
-                                     lane_buffers)
-from srhw.export.engine.isa import (ACC_BITS, FIELDS, FUSE_CA_ADD_A, FUSE_CA_ADD_B, HEADER_WORDS, MAGIC, OPS, T_S8,
-                                    T_S16, T_U8, TYPE_BYTES, TYPE_RANGE, VERSION, WIDE_BITS)
+from srhw.export.engine.cost.cycles import descriptor_bytes, descriptor_cycles
+from srhw.export.engine.datapath import Datapath
+from srhw.export.engine.fusion import SUMMING, fusable_ca, ps_on_store
+from srhw.export.engine.isa import (FIELDS, FUSE_CA_ADD_A, FUSE_CA_ADD_B, HEADER_WORDS, MAGIC, OPS, T_U8, TYPE_BYTES,
+                                    VERSION, WIDE_BITS)
+from srhw.export.engine.limits import acc_bits, check_bits, check_product, check_shift, map_type
+from srhw.export.engine.cost.area import lane_buffers
+from srhw.export.engine.cost.search import datapath_for, datapath_for_program
 from srhw.hw.parts import get_part
 from srhw.quant.fixedpoint import signed_bits
 
@@ -37,7 +34,7 @@ FRAME = (720, 1280)  # output frame the buffers are sized for (hardware.md)
 
 
 def datapath_for_graph(graph, part, frame=FRAME) -> Datapath:
-    """`part`'s datapath for this graph: cost.datapath_for_program on the program's own descriptors (at 720p) and
+    """`part`'s datapath for this graph: search.datapath_for_program on the program's own descriptors (at 720p) and
     its code and accumulator widths (they do not depend on the datapath), so that the whole engine --
     datapath, declared buffers, control -- fits the part's budgets."""
     prog = compile_program(graph, frame, datapath=_PROBE)
@@ -54,204 +51,6 @@ def default_datapath() -> Datapath:
 
 
 _PROBE = Datapath(lanes=1, simd=1, tsimd=8, b_lanes=1, c_lanes=1, c_tsimd=4, gather=1, ew=1, pack=0)
-
-
-
-def _ceil_div(a, b):
-    return -(-a // b)
-
-
-def _round_up(a, b):
-    return _ceil_div(a, b) * b
-
-
-# --- buffer sizes ----------------------------------------------------------------------------------
-
-# --- the weight blob -------------------------------------------------------------------------------
-
-class _Blob:
-    """32-bit words; each array starts on a word; an (array key, format) pair is stored once."""
-
-    def __init__(self):
-        self.words: list[np.ndarray] = []
-        self.size = 0
-        self.index = {}
-
-    def add(self, key: str, fmt: str, arr: np.ndarray, where: str) -> int:
-        if (key, fmt) in self.index:
-            return self.index[(key, fmt)]
-        a = np.asarray(arr, dtype=np.int64).ravel()
-        if fmt == "i8":
-            if a.size and (a.min() < -128 or a.max() > 127):
-                raise SrhwError(f"{where}: int8 weights out of range [{a.min()}, {a.max()}]")
-            w = np.zeros(_round_up(max(a.size, 1), 4), np.uint32)
-            w[: a.size] = a.astype(np.int64) & 0xFF
-            w = w.reshape(-1, 4)
-            packed = w[:, 0] | (w[:, 1] << 8) | (w[:, 2] << 16) | (w[:, 3] << 24)
-        elif fmt == "t2":
-            if a.size and not np.isin(a, (-1, 0, 1)).all():
-                raise SrhwError(f"{where}: a ternary weight outside {{-1, 0, +1}}")
-            w = np.zeros(_round_up(max(a.size, 1), 16), np.uint32)
-            w[: a.size] = a & 3
-            w = w.reshape(-1, 16)
-            packed = np.zeros(len(w), np.uint32)
-            for i in range(16):
-                packed |= w[:, i] << (2 * i)
-        else:
-            if a.size and (a.min() < -(1 << 31) or a.max() >= 1 << 31):
-                raise SrhwError(f"{where}: a parameter does not fit 32 bits")
-            packed = (a & 0xFFFFFFFF).astype(np.uint32)
-        off = self.size
-        self.words.append(packed.astype(np.uint32))
-        self.size += len(packed)
-        self.index[(key, fmt)] = off
-        return off
-
-    def array(self) -> np.ndarray:
-        return np.concatenate(self.words).astype("<u4") if self.words else np.zeros(0, "<u4")
-
-
-# --- the arena -------------------------------------------------------------------------------------
-
-class _Arena:
-    """First-fit allocator over units of H*W bytes, with merging of freed neighbours."""
-
-    def __init__(self):
-        self.free: list[list[int]] = []  # sorted [start, size]
-        self.top = 0  # end of the space in use
-        self.peak = 0  # arena size: the highest top ever
-
-    def alloc(self, size: int) -> int:
-        for i, (s, n) in enumerate(self.free):
-            if n >= size:
-                if n == size:
-                    self.free.pop(i)
-                else:
-                    self.free[i] = [s + size, n - size]
-                return s
-        s, self.top = self.top, self.top + size
-        self.peak = max(self.peak, self.top)
-        return s
-
-    def release(self, start: int, size: int):
-        self.free.append([start, size])
-        self.free.sort()
-        merged = []
-        for s, n in self.free:
-            if merged and merged[-1][0] + merged[-1][1] == s:
-                merged[-1][1] += n
-            else:
-                merged.append([s, n])
-        if merged and merged[-1][0] + merged[-1][1] == self.top:  # give the top back
-            self.top = merged.pop()[0]
-        self.free = merged
-
-
-# --- the program -----------------------------------------------------------------------------------
-
-@dataclass
-class Program:
-    descs: list  # list of list[int] (len(FIELDS) words each)
-    names: list  # one comment per descriptor: golden node, op, shapes
-    header: list  # HEADER_WORDS words
-    blob: np.ndarray  # uint32 words
-    config: EngineConfig  # what this program needs
-    datapath: Datapath  # the datapath its buffers are laid out for
-
-    def program_bin(self) -> bytes:
-        words = np.asarray(self.header + [w for d in self.descs for w in d], dtype=np.int64)
-        return (words & 0xFFFFFFFF).astype("<u4").tobytes()
-
-    def weights_bin(self) -> bytes:
-        return self.blob.astype("<u4").tobytes()
-
-    def header_h(self) -> str:
-        head = ", ".join(str(v) for v in self.header)
-        lines = ["// program.h -- the engine program for this graph: the words of program.bin as C constants.",
-                 "// Generated by srhw.export.engine from the golden graph: do not edit.",
-                 "// Descriptor words follow srhw_engine.h's enum Field; tensor offsets are in units of H*W bytes.",
-                 "#ifndef SRHW_PROGRAM_H", "#define SRHW_PROGRAM_H", "", '#include "srhw_engine.h"', "",
-                 f"#define SRHW_N_LAYERS {len(self.descs)}",
-                 f"#define SRHW_ARENA_UNITS {self.header[4]}  // arena bytes = units x round_up(H x W, SRHW_BEAT)",
-                 f"#define SRHW_WEIGHT_WORDS {self.header[12]}",
-                 f"static_assert(SRHW_DESC_WORDS == {len(FIELDS)}, \"program.h does not match srhw_engine.h\");", "",
-                 f"// header: magic, version, desc words, layers, arena units, input off/c/type, output off/c/type/factor, "
-                 "weight words, lanes, simd, b_lanes, tsimd, c_lanes, c_tsimd, gather, beat, pack, gcols, 0",
-                 f"static const int32_t srhw_program_header[{HEADER_WORDS}] = {{{head}}};", "",
-                 f"static const int32_t srhw_program[SRHW_N_LAYERS][SRHW_DESC_WORDS] = {{"]
-        for d, name in zip(self.descs, self.names):
-            lines.append(f"    // {name}")
-            lines.append("    {" + ", ".join(str(v) for v in d) + "},")
-        return "\n".join(lines + ["};", "", "#endif", ""])
-
-
-def _dtype(spec, lo=None, hi=None, where="") -> int:
-    lo = spec.lo if lo is None else min(lo, spec.lo)
-    hi = spec.hi if hi is None else max(hi, spec.hi)
-    for t in (T_S8, T_U8, T_S16):
-        if TYPE_RANGE[t][0] <= lo and hi <= TYPE_RANGE[t][1]:
-            return t
-    raise SrhwError(f"{where}: codes in [{lo}, {hi}] need more than the engine's 16-bit feature maps")
-
-
-def _check_bits(n, keys, limit=ACC_BITS):
-    for k in keys:
-        b = n.attrs.get(f"{k}_bits")
-        if b is None:
-            raise SrhwError(f"{n.name}: graph.json declares no {k}_bits (run srhw.quant.bounds.annotate_bounds)")
-        if b > limit:
-            raise SrhwError(f"{n.name}: {k} needs {b} bits, more than the engine's {limit}-bit accumulators")
-
-
-def _check_product(n, key, mult, limit=WIDE_BITS - 2):
-    """A requantization product acc * m (acc in its declared range) must leave room for the rounding add."""
-    top = max(abs(n.attrs[f"{key}_lo"]), abs(n.attrs[f"{key}_hi"])) * int(np.max(np.abs(mult)))
-    if top >= 1 << limit:
-        raise SrhwError(f"{n.name}: {key} * multiplier reaches 2^{top.bit_length()}, beyond the {WIDE_BITS}-bit requantizer")
-
-
-def _check_shift(n, sh, limit=63):
-    sh = np.asarray(sh)
-    if sh.size and (sh.min() < 0 or sh.max() > limit):
-        raise SrhwError(f"{n.name}: shift out of [0, {limit}]")
-
-
-def _acc_bits(n, bias) -> int:
-    """Bits of a conv / W_c accumulator that starts at the bias and adds partial sums of the products: the declared
-    range [acc_lo, acc_hi] (bias included) and the partial sums without it, [acc_lo - max B, acc_hi - min B]."""
-    lo, hi = n.attrs["acc_lo"], n.attrs["acc_hi"]
-    b_lo, b_hi = int(np.min(bias)), int(np.max(bias))
-    bits = signed_bits(min(lo, lo - b_hi), max(hi, hi - b_lo))
-    if bits > ACC_BITS:
-        raise SrhwError(f"{n.name}: partial sums need {bits} bits, more than the engine's {ACC_BITS}-bit accumulators")
-    return bits
-
-
-def _fusable_ca(g, i, last_use):
-    """The channel attention that node i (an add) can absorb: the node just before it, read by this add alone."""
-    n = g.nodes[i]
-    if n.op != "add" or i == 0:
-        return None
-    ca = g.nodes[i - 1]
-    if ca.op != "ca" or ca.name not in n.inputs or n.inputs.count(ca.name) != 1 or ca.name == g.output:
-        return None
-    readers = [m for m in g.nodes if ca.name in m.inputs]
-    return ca.name if len(readers) == 1 and last_use[ca.name] == i else None
-
-
-_SUMMING = (OPS["conv"], OPS["sp_conv"], OPS["add"])  # ops whose store can sum channels for a CA after them
-
-
-def _ps_on_store(g, i, writer, descs, x, last_use) -> bool:
-    """Pixel shuffle node i runs as the store address map of the conv just before it: that conv wrote its input,
-    nothing else reads the conv's map, and it is not the graph output."""
-    pw = writer.get(x)
-    if pw is None or pw != len(descs) - 1 or descs[pw][FIELDS.index("OP")] not in (OPS["conv"], OPS["sp_conv"]):
-        return False
-    if descs[pw][FIELDS.index("PS")] or descs[pw][FIELDS.index("SUMS")]:
-        return False
-    readers = [m for m in g.nodes if x in m.inputs]
-    return len(readers) == 1 and last_use[x] == i and x != g.output
 
 
 def image_channels(graph) -> int:
@@ -271,7 +70,7 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
     if "input" not in g.tensors:
         raise SrhwError("graph has no 'input' tensor")
     c_img = image_channels(g)
-    chans, fac, dtype = {"input": c_img}, {"input": 1}, {"input": _dtype(g.tensors["input"], where="input")}
+    chans, fac, dtype = {"input": c_img}, {"input": 1}, {"input": map_type(g.tensors["input"], where="input")}
     codes = {"input": (g.tensors["input"].lo, g.tensors["input"].hi)}  # the range of the codes stored in each map
     if dtype["input"] != T_U8:
         raise SrhwError("the engine's input map is a uint8 image")
@@ -279,7 +78,7 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
     for i, n in enumerate(g.nodes):
         for t in n.inputs:
             last_use[t] = i
-    blob, arena = _Blob(), _Arena()
+    blob, arena = WeightBlob(), Arena()
     where, size = {}, {}
     writer = {}  # map -> index of the descriptor that writes it
     handed = {}  # a conv's map that became its pixel shuffle's (fused): released with the shuffle's, not its own
@@ -320,9 +119,9 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
             co, cig, kh, kw = w.shape
             if kh % 2 == 0 or kw % 2 == 0 or list(a["padding"]) != [kh // 2, kw // 2]:
                 raise SrhwError(f"{n.name}: the engine runs odd kernels with 'same' zero padding only")
-            _check_bits(n, ["acc"])
-            _check_bits(n, ["prod"], WIDE_BITS - 2)
-            _check_shift(n, p("SH"))
+            check_bits(n, ["acc"])
+            check_bits(n, ["prod"], WIDE_BITS - 2)
+            check_shift(n, p("SH"))
             grp = a["groups"]
             if chans[x] != cig * grp or co % grp:
                 raise SrhwError(f"{n.name}: weights {w.shape} do not match {chans[x]} input channels in {grp} groups")
@@ -334,7 +133,7 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
                      SHV=blob.add(n.params["SH"], "i32", p("SH"), n.name))
             m = p("M")
             need = need.union(EngineConfig(max_w=lr_w * fac[x], max_k=max(kh, kw), max_cin=chans[x], max_cout=co,
-                                           lb_bits=signed_bits(*codes[x]), acc_bits=_acc_bits(n, p("B")),
+                                           lb_bits=signed_bits(*codes[x]), acc_bits=acc_bits(n, p("B")),
                                            m_bits=signed_bits(min(int(m.min()), 0), max(int(m.max()), 0))))
         elif n.op == "sp_conv":
             wb, wc = p("WB"), p("WC")
@@ -343,8 +142,8 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
             grp = a["groups"]
             if kk % 2 == 0 or kk != a["k"] or chans[x] != cig * grp or r != rg * grp or co % grp:
                 raise SrhwError(f"{n.name}: sum-product weights {wb.shape}/{wc.shape} do not fit its input")
-            _check_bits(n, ["accb", "h", "acc"])
-            _check_shift(n, a["SH"])
+            check_bits(n, ["accb", "h", "acc"])
+            check_shift(n, a["SH"])
             lo, hi = a["out_lo"], a["out_hi"]
             chans[n.name] = co
             d.update(GROUPS=grp, KH=kk, KW=kk, HID=r, SH=a["SH"],
@@ -355,14 +154,14 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
             sa = p("A")
             need = need.union(EngineConfig(max_w=lr_w * fac[x], max_k=kk, max_cin=chans[x], max_cout=co,
                                            lb_bits=signed_bits(*codes[x]), h_bits=a["h_bits"], accb_bits=a["accb_bits"],
-                                           acc_bits=_acc_bits(n, p("B")),
+                                           acc_bits=acc_bits(n, p("B")),
                                            a_bits=signed_bits(min(int(sa.min()), 0), max(int(sa.max()), 0))))
         elif n.op == "add":
             y = n.inputs[1]
             if chans[x] != chans[y] or fac[x] != fac[y]:
                 raise SrhwError(f"{n.name}: add of maps of different shapes")
-            _check_bits(n, ["acc"])
-            _check_shift(n, a["SH"])
+            check_bits(n, ["acc"])
+            check_shift(n, a["SH"])
             chans[n.name] = chans[x]
             d.update(IN1_C=chans[y], IN1_T=dtype[y], MA=a["MA"], MB=a["MB"], SH=a["SH"])
             need = need.union(EngineConfig(add_m_bits=signed_bits(min(a["MA"], a["MB"], 0), max(a["MA"], a["MB"], 0))))
@@ -378,16 +177,16 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
                 raise SrhwError(f"{n.name}: attention weights {w1.shape}/{w2.shape} do not fit {c} channels")
             if len(lut) != zs.hi - zs.lo + 1:
                 raise SrhwError(f"{n.name}: sigmoid table of {len(lut)} entries for codes [{zs.lo}, {zs.hi}]")
-            _check_bits(n, ["pool", "acc1", "acc2", "prod"])
-            _check_product(n, "acc1", p("M1"))
-            _check_product(n, "acc2", p("M2"))
-            _check_product(n, "prod", np.asarray([a["MY"]]))
+            check_bits(n, ["pool", "acc1", "acc2", "prod"])
+            check_product(n, "acc1", p("M1"))
+            check_product(n, "acc2", p("M2"))
+            check_product(n, "prod", np.asarray([a["MY"]]))
             for role in ("SH1", "SH2"):
-                _check_shift(n, p(role))
-            _check_shift(n, a["SHY"])
+                check_shift(n, p(role))
+            check_shift(n, a["SHY"])
             chans[n.name] = c
             pw = writer.get(x)
-            if store_fusions and pw is not None and pw == len(descs) - 1 and descs[pw][FIELDS.index("OP")] in _SUMMING:
+            if store_fusions and pw is not None and pw == len(descs) - 1 and descs[pw][FIELDS.index("OP")] in SUMMING:
                 # the op just before wrote this map: its store sums the channels, this CA skips its pool pass
                 descs[pw][FIELDS.index("SUMS")] = 1
                 d.update(SUMS=1)
@@ -404,8 +203,8 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
                 raise SrhwError(f"{n.name}: {chans[x]} channels do not shuffle by {r}")
             chans[n.name], fac[n.name] = chans[x] // (r * r), fac[x] * r
             d.update(HID=r)
-            if (store_fusions and _ps_on_store(g, i, writer, descs, x, last_use)
-                    and _dtype(spec, *codes[x], n.name) == dtype[x]):
+            if (store_fusions and ps_on_store(g, i, writer, descs, x, last_use)
+                    and map_type(spec, *codes[x], n.name) == dtype[x]):
                 # the conv just before writes the shuffled map itself (its store's address map): no pass, no map
                 prev = dict(zip(FIELDS, descs[-1]))
                 prev["PS"] = r
@@ -433,7 +232,7 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
         moved = [g.tensors[t] for t in n.inputs] if n.op in ("pixel_shuffle", "channel_shuffle", "slice", "concat",
                                                              "interleave") else []
         lo_all, hi_all = min([lo, spec.lo] + [s.lo for s in moved]), max([hi, spec.hi] + [s.hi for s in moved])
-        dtype[n.name], codes[n.name] = _dtype(spec, lo_all, hi_all, n.name), (lo_all, hi_all)
+        dtype[n.name], codes[n.name] = map_type(spec, lo_all, hi_all, n.name), (lo_all, hi_all)
         alloc(n.name)
         d.update(IN0=where[x], OUT=where[n.name], OUT_C=chans[n.name], OUT_T=dtype[n.name], LO=lo, HI=hi)
         if n.op == "add":
@@ -441,7 +240,7 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
         if n.op in ("conv", "sp_conv"):
             need = need.union(EngineConfig(**lane_buffers(d, dp)))
         label = f"{n.name}: {n.op} {chans[x]}->{chans[n.name]}"
-        ca = _fusable_ca(g, i, last_use)
+        ca = fusable_ca(g, i, last_use)
         if ca is not None and names and names[-1].startswith(f"{ca}:"):
             # the channel attention just before writes this add's output in its rescale pass: one pass less, its
             # map never written nor read back
@@ -485,11 +284,11 @@ def compile_program(graph, frame=FRAME, datapath: Datapath | None = None, store_
 
 
 def program_cycles(prog: Program, h: int, w: int) -> list:
-    """cost.descriptor_cycles of every descriptor of `prog` on an h x w LR input (its datapath)."""
+    """cycles.descriptor_cycles of every descriptor of `prog` on an h x w LR input (its datapath)."""
     return [descriptor_cycles(dict(zip(FIELDS, d)), prog.datapath, h, w) for d in prog.descs]
 
 
 def program_bytes(prog: Program, h: int, w: int) -> list:
-    """cost.descriptor_bytes of every descriptor: DDR bytes read and written on an h x w LR input."""
+    """cycles.descriptor_bytes of every descriptor: DDR bytes read and written on an h x w LR input."""
     return [descriptor_bytes(dict(zip(FIELDS, d)), h, w, TYPE_BYTES) for d in prog.descs]
 

@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from srhw.core.errors import SrhwError
-from srhw.export.engine.cost import Datapath
-from srhw.export.engine.program import EngineConfig, Program, compile_program, datapath_for_graph, image_channels
+from srhw.export.engine.compiled import Program
+from srhw.export.engine.config import EngineConfig
+from srhw.export.engine.datapath import Datapath
+from srhw.export.engine.program import compile_program, datapath_for_graph, image_channels
 from srhw.hw.parts import get_part
 from srhw.core.io import atomic_path, write_text
 
