@@ -69,7 +69,7 @@ def layer_times(pl: dict) -> str:
     return _png(fig)
 
 
-def roofline(roof: dict, designs: list, target_fps: float) -> str:
+def roofline_chart(roof: dict, designs: list, target_fps: float) -> str:
     """fps = 1 / max(compute time, bytes / bandwidth) against off-chip bytes per frame (log-log)."""
     plt = _plt()
     a = roof["assumptions"]

@@ -38,7 +38,7 @@ def charts_for(rep: dict) -> dict:
     """{section heading: [figure html]}: the three charts, each under the section whose table it draws."""
     out = {"Answer": [_img(charts.utilisation(rep["designs"], rep["capacity"], BUDGET.as_dict()),
                            f"utilisation of {rep['part']} per design (analytic / yosys, as in the table)")],
-           "Roofline": [_img(charts.roofline(rep["roofline"], rep["designs"], rep["verdict"]["target_fps"]),
+           "Roofline": [_img(charts.roofline_chart(rep["roofline"], rep["designs"], rep["verdict"]["target_fps"]),
                              "the one roofline: fps against off-chip bytes per frame (analytic)")]}
     pl = rep.get("per_layer")
     if pl:
