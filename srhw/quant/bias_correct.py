@@ -34,12 +34,10 @@ def _channel_means(run, names, batches) -> dict:
 
 
 @torch.no_grad()
-def correct_biases(qnet: QuantNet, batches, reference=None) -> list[dict]:
+def correct_biases(qnet: QuantNet, batches) -> list[dict]:
     """Shift the float biases of `qnet`'s convs (qnet.model's, which QAT then trains) so that each conv's mean
-    output per channel matches the float network's on `batches`: `reference` (the same network's float
-    checkpoint, e.g. before QAT changed qnet.model), else qnet.model as it is now. One record per corrected conv."""
+    output per channel matches the float network's on `batches`. Returns one record per corrected conv."""
     graph, model = qnet.graph, qnet.model
-    reference = model if reference is None else reference
     convs, seen = [], set()
     for n in graph.nodes:
         if n.op == "conv" and not n.attrs.get("meanshift") and n.module not in seen:
@@ -57,7 +55,7 @@ def correct_biases(qnet: QuantNet, batches, reference=None) -> list[dict]:
         bounds[n.name] = (lo * spec.scale, hi * spec.scale)
 
     def clamped(x, observe):
-        run_float(graph, reference, x, lambda name, t: observe(name, t.clamp(*bounds[name])) if name in bounds else None)
+        run_float(graph, model, x, lambda name, t: observe(name, t.clamp(*bounds[name])) if name in bounds else None)
 
     target = _channel_means(clamped, set(bounds), batches)
     out = []
