@@ -140,14 +140,8 @@ def test_sidecar_schema(tmp_path, side, words):
     assert validate_sidecar({"spec": "bl", "scale": 2, "extra": {"kept": True}}, "x")["extra"] == {"kept": True}
 
 
-def test_cli_eval_and_build_refuse_in_one_line(tmp_path, capsys):
-    from srhw.cli import main
-
-    def cli(*args):  # in-process: the same main() as `python -m srhw`, without a torch start per call
-        capsys.readouterr()
-        rc = main([str(a) for a in args])
-        return subprocess.CompletedProcess(args, rc, "", capsys.readouterr().err)
-
+def test_cli_eval_and_build_refuse_in_one_line(tmp_path, srhw_main):
+    cli = srhw_main  # in-process: the same main() as `python -m srhw`, without a torch start per call
     data = tiny_set(tmp_path / "data")
     ck = quantized(tmp_path / "q")
     assert cli("eval", "--checkpoint", ck, "--data", data, "--sets", "Tiny", "--json").returncode == 0
