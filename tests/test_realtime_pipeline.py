@@ -92,9 +92,9 @@ def srhw_ok(srhw_main, monkeypatch):
     return run
 
 
-@pytest.mark.parametrize("spec,act_scales,eq,bc", [("sesr(f=4,m=1,p=8)", "any", "0", False),
-                                                  ("fsrcnn(d=4,s=2,m=1)", "pow2", "0.5", True)])
-def test_train_eval_quantize_y_model(spec, act_scales, eq, bc, tiny_data, tmp_path, srhw_ok):
+@pytest.mark.parametrize("spec,act_scales,eq,bc,gq", [("sesr(f=4,m=1,p=8)", "any", "0", False, True),
+                                                     ("fsrcnn(d=4,s=2,m=1)", "pow2", "0.5", True, False)])
+def test_train_eval_quantize_y_model(spec, act_scales, eq, bc, gq, tiny_data, tmp_path, srhw_ok):
     run = tmp_path / "run"
     srhw_ok("train", "--model", spec, "--scale", "2", "--train-set", "Tiny", "--data", str(tiny_data), "--iters", "3",
             "--patch", "8", "--batch", "2", "--val-every", "-1", "--threads", "1", "--loss", "l2", "--out", str(run))
@@ -105,7 +105,8 @@ def test_train_eval_quantize_y_model(spec, act_scales, eq, bc, tiny_data, tmp_pa
     q = tmp_path / "q"
     srhw_ok("quantize", "int8", "--model", spec, "--scale", "2", "--checkpoint", str(run / "model.safetensors"),
             "--data", str(tiny_data), "--train-set", "Tiny", "--iters", "2", "--patch", "8", "--batch", "2",
-            "--calib-batches", "1", "--threads", "1", "--act-scales", act_scales, "--equalize", eq, "--out", str(q), *(["--bias-correct"] if bc else []))
+            "--calib-batches", "1", "--threads", "1", "--act-scales", act_scales, "--equalize", eq, "--out", str(q),
+            *(["--bias-correct"] if bc else []), *(["--gptq"] if gq else []))
     g = json.loads((q / "golden" / "graph.json").read_text())
     inner = [t["scale"] for name, t in g["tensors"].items() if name not in ("input", g["output"])]
     pow2 = [math.frexp(s_)[0] == 0.5 for s_ in inner]
@@ -121,6 +122,9 @@ def test_train_eval_quantize_y_model(spec, act_scales, eq, bc, tiny_data, tmp_pa
     assert side["quant_config"]["bias_correct"] == bc
     corrected = [r["node"] for r in json.loads((q / "report.json").read_text()).get("bias_correct", [])]
     assert corrected == (["body_0", "body_2", "body_4", "body_6", "tail"] if bc else []), corrected
+    assert side["quant_config"]["gptq"] == gq
+    rounded = [r["node"] for r in json.loads((q / "report.json").read_text()).get("gptq", [])]
+    assert rounded == ([n["name"] for n in g["nodes"] if n["op"] == "conv"] if gq else []), rounded
     evq = json.loads(srhw_ok("eval", "--checkpoint", str(q / "model.safetensors"), "--data", str(tiny_data),
                              "--sets", "Set5", "--json").stdout)
     evn = json.loads(srhw_ok("eval", "--checkpoint", str(q / "model.safetensors"), "--engine", "network",

@@ -58,6 +58,10 @@ def add_arguments(p):
                            help="after calibration, shift each conv's bias so its mean output per channel matches "
                                 "the float network's on the calibration batches (empirical bias correction; "
                                 "default off, the paper's recipe)")
+            q.add_argument("--gptq", action="store_true",
+                           help="after calibration, round each conv's int8 weights by GPTQ (error-compensating "
+                                "rounding on the calibration batches) instead of to nearest (default off, the "
+                                "paper's recipe)")
             q.add_argument("--epochs", type=EPOCHS, default=5, help="QAT epochs of 1000 iterations (paper: 5)")
             q.add_argument("--iters", type=int, default=None, help="QAT iterations (overrides --epochs)")
             q.add_argument("--lr", type=LEARNING_RATE, default=5e-5, help="QAT learning rate (paper: 5e-5)")
@@ -100,7 +104,8 @@ def run(args):
     resolve(args.model)
     check_out(args.out, args.force)
     cfg = QuantConfig(calib_batches=args.calib_batches, pow2_scales=args.act_scales == "pow2",
-                      equalize=getattr(args, "equalize", 0.0), bias_correct=getattr(args, "bias_correct", False))
+                      equalize=getattr(args, "equalize", 0.0), bias_correct=getattr(args, "bias_correct", False),
+                      gptq=getattr(args, "gptq", False))
     if args.scheme == "int8":
         from srhw.quant.int8 import load_float_model, run_int8
 

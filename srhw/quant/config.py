@@ -23,4 +23,6 @@ class QuantConfig:
     #                        0 = off, the paper's recipe
     bias_correct: bool = False  # empirical bias correction after calibration (srhw.quant.bias_correct); off = the
     #                             paper's recipe
+    gptq: bool = False  # error-compensating weight rounding after calibration (srhw.quant.gptq); off = nearest
+    #                     rounding, the paper's recipe
     calib_batches: int = 4  # calibration batches (of 16 LR patches of 48x48) for activation ranges

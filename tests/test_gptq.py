@@ -1,0 +1,87 @@
+"""GPTQ rounding (srhw.quant.gptq): it compensates each rounding error on the taps not yet rounded, lowers the
+output error below nearest rounding on the calibration inputs, keeps every weight an int8 code, and the
+network it leaves stays integer-exact with its golden export."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from srhw.models import build
+from srhw.quant import Golden, QuantConfig, quantize
+from srhw.quant.fakequant import QuantNet
+from srhw.quant.gptq import gptq, round_columns
+from srhw.quant.trace import run_float
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+F64 = torch.float64
+
+
+def test_uncorrelated_inputs_round_to_nearest():
+    w = torch.tensor([[0.26, -0.74, 0.49], [1.1, 0.0, -0.31]], dtype=F64)
+    scale = torch.tensor([0.5, 0.2], dtype=F64)
+    q = round_columns(w, scale, torch.eye(3, dtype=F64), 127, 0.01)
+    assert torch.equal(q, (w / scale[:, None]).round() * scale[:, None])
+
+
+def test_correlated_inputs_carry_the_error_to_the_next_tap():
+    # two taps that always see the same value: only their sum matters, and GPTQ keeps it
+    w = torch.tensor([[0.3, 0.3]], dtype=F64)
+    h = torch.ones(2, 2, dtype=F64)
+    q = round_columns(w, torch.tensor([1.0], dtype=F64), h, 127, 1e-6)
+    assert torch.equal(q, torch.tensor([[0.0, 1.0]], dtype=F64))  # nearest gives 0 + 0, losing 0.6 of 0.6
+    assert torch.equal(round_columns(torch.tensor([[90.0, 90.0]], dtype=F64), torch.tensor([1.0], dtype=F64), h, 127, 1e-6),
+                       torch.tensor([[90.0, 90.0]], dtype=F64))
+
+
+def _net_and_batches(seed=0):
+    torch.manual_seed(seed)
+    net = build("fsrcnn(d=8,s=3,m=1)", 2).deploy().eval()
+    with torch.no_grad():
+        for m in net.body:
+            if isinstance(m, torch.nn.Conv2d):
+                m.weight.mul_(2.5)
+        net.tail.weight.normal_(0.0, 0.05)
+        net.tail.bias.fill_(100.0)
+    g = torch.Generator().manual_seed(seed + 1)
+    # smooth images: neighbouring taps see nearly the same values, what GPTQ exploits
+    batches = [torch.nn.functional.interpolate(torch.randint(0, 256, (4, 1, 6, 6), generator=g).float(), size=24,
+                                               mode="bilinear", align_corners=False) for _ in range(3)]
+    return net, batches
+
+
+def _output_error(qnet: QuantNet, ref, batches):
+    err = 0.0
+    for x in batches:
+        with torch.no_grad():
+            want = run_float(qnet.graph, ref, x).double().clamp(0, 255)
+            err += float(((qnet(x) - want) ** 2).sum())
+    return err
+
+
+def test_gptq_lowers_the_output_error_and_keeps_int8_codes():
+    net, batches = _net_and_batches()
+    ref = copy.deepcopy(net)
+    cfg = QuantConfig(pow2_scales=False, calib_batches=2)
+    nearest = quantize(copy.deepcopy(net), batches[:2], cfg)
+    qnet = quantize(net, batches[:2], cfg)
+    records = gptq(qnet, ref, batches[:2])
+    assert [r["node"] for r in records] == [n.name for n in qnet.graph.nodes if n.op == "conv"]
+    assert all(r["error_gptq"] < r["error_nearest"] for r in records), records
+    for path, sw in qnet.wscale.items():
+        codes = qnet.model.get_submodule(path).weight.detach().double() / sw.view(-1, 1, 1, 1)
+        assert torch.allclose(codes, codes.round(), atol=1e-3) and codes.round().abs().max() <= 127
+    # on the calibration batches and on one it never saw, the integer output is closer to the float one
+    assert _output_error(qnet, ref, batches[:2]) < 0.8 * _output_error(nearest, ref, batches[:2])
+    assert _output_error(qnet, ref, batches[2:]) < _output_error(nearest, ref, batches[2:])
+
+
+def test_gptq_network_stays_golden_exact():
+    net, batches = _net_and_batches(seed=3)
+    ref = copy.deepcopy(net)
+    qnet = quantize(net, batches, QuantConfig(calib_batches=2))
+    gptq(qnet, ref, batches)
+    x = np.random.default_rng(0).integers(0, 256, (2, 1, 18, 22), dtype=np.uint8)
+    with torch.no_grad():
+        assert np.array_equal(qnet(torch.from_numpy(x).float()).numpy(), Golden(qnet.export())(x))
