@@ -73,3 +73,27 @@ def srhw_main(capsys):
         return SimpleNamespace(returncode=rc, stdout=out.out, stderr=out.err)
 
     return run
+
+
+@pytest.fixture
+def small_fsrcnn():
+    """`make(seed, n_batches) -> (net, batches)`: a tiny FSRCNN deploy form with features that carry the image
+    and a tail that maps them to intensities, as trained, and smooth, non-negative Y batches (not zero-mean,
+    neighbouring pixels alike: what makes int8 rounding errors biased and coherent)."""
+    from srhw.models import build
+
+    def make(seed=0, n_batches=2):
+        torch.manual_seed(seed)
+        net = build("fsrcnn(d=8,s=3,m=1)", 2).deploy().eval()
+        with torch.no_grad():
+            for m in net.body:
+                if isinstance(m, torch.nn.Conv2d):
+                    m.weight.mul_(2.5)
+            net.tail.weight.normal_(0.0, 0.05)
+            net.tail.bias.fill_(100.0)
+        g = torch.Generator().manual_seed(seed + 1)
+        batches = [torch.nn.functional.interpolate(torch.randint(0, 256, (4, 1, 6, 6), generator=g).float(), size=24,
+                                                   mode="bilinear", align_corners=False) for _ in range(n_batches)]
+        return net, batches
+
+    return make

@@ -7,29 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from srhw.models import build
 from srhw.quant import Golden, QuantConfig, quantize
 from srhw.quant.bias_correct import correct_biases
 from srhw.quant.fakequant import out_range
 from srhw.quant.trace import run_float
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-def _net_and_batches(seed=0):
-    torch.manual_seed(seed)
-    net = build("fsrcnn(d=8,s=3,m=1)", 2).deploy().eval()
-    with torch.no_grad():  # features that carry the image and a tail that maps them to intensities, as trained
-        for m in net.body:
-            if isinstance(m, torch.nn.Conv2d):
-                m.weight.mul_(2.5)
-        net.tail.weight.normal_(0.0, 0.05)
-        net.tail.bias.fill_(100.0)
-    g = torch.Generator().manual_seed(seed + 1)
-    # smooth, non-negative images: the inputs are not zero-mean, which is what makes the rounding error biased
-    batches = [torch.nn.functional.interpolate(torch.randint(0, 256, (4, 1, 6, 6), generator=g).float(), size=24,
-                                               mode="bilinear", align_corners=False) for _ in range(2)]
-    return net, batches
 
 
 def _means(run, name, batches):
@@ -39,8 +22,8 @@ def _means(run, name, batches):
     return torch.cat(out).mean((0, 2, 3))
 
 
-def test_bias_correction_removes_the_mean_error_of_every_conv():
-    net, batches = _net_and_batches()
+def test_bias_correction_removes_the_mean_error_of_every_conv(small_fsrcnn):
+    net, batches = small_fsrcnn(0)
     ref = copy.deepcopy(net)  # the float network before correction (correct_biases edits qnet's own float weights)
     qnet = quantize(net, batches, QuantConfig(pow2_scales=False, calib_batches=2))
     convs = [n.name for n in qnet.graph.nodes if n.op == "conv"]
@@ -62,8 +45,8 @@ def test_bias_correction_removes_the_mean_error_of_every_conv():
     assert sum(after.values()) < 0.5 * sum(before.values())
 
 
-def test_corrected_network_stays_golden_exact():
-    net, batches = _net_and_batches(seed=3)
+def test_corrected_network_stays_golden_exact(small_fsrcnn):
+    net, batches = small_fsrcnn(3)
     qnet = quantize(net, batches, QuantConfig(calib_batches=2))
     correct_biases(qnet, batches)
     x = np.random.default_rng(0).integers(0, 256, (2, 1, 18, 22), dtype=np.uint8)  # NCHW, as the golden model takes

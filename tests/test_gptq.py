@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from srhw.models import build
 from srhw.quant import Golden, QuantConfig, quantize
 from srhw.quant.fakequant import QuantNet
 from srhw.quant.gptq import gptq, round_columns
@@ -35,22 +34,6 @@ def test_correlated_inputs_carry_the_error_to_the_next_tap():
                        torch.tensor([[90.0, 90.0]], dtype=F64))
 
 
-def _net_and_batches(seed=0):
-    torch.manual_seed(seed)
-    net = build("fsrcnn(d=8,s=3,m=1)", 2).deploy().eval()
-    with torch.no_grad():
-        for m in net.body:
-            if isinstance(m, torch.nn.Conv2d):
-                m.weight.mul_(2.5)
-        net.tail.weight.normal_(0.0, 0.05)
-        net.tail.bias.fill_(100.0)
-    g = torch.Generator().manual_seed(seed + 1)
-    # smooth images: neighbouring taps see nearly the same values, what GPTQ exploits
-    batches = [torch.nn.functional.interpolate(torch.randint(0, 256, (4, 1, 6, 6), generator=g).float(), size=24,
-                                               mode="bilinear", align_corners=False) for _ in range(3)]
-    return net, batches
-
-
 def _output_error(qnet: QuantNet, ref, batches):
     err = 0.0
     for x in batches:
@@ -60,8 +43,8 @@ def _output_error(qnet: QuantNet, ref, batches):
     return err
 
 
-def test_gptq_lowers_the_output_error_and_keeps_int8_codes():
-    net, batches = _net_and_batches()
+def test_gptq_lowers_the_output_error_and_keeps_int8_codes(small_fsrcnn):
+    net, batches = small_fsrcnn(0, 3)
     ref = copy.deepcopy(net)
     cfg = QuantConfig(pow2_scales=False, calib_batches=2)
     nearest = quantize(copy.deepcopy(net), batches[:2], cfg)
@@ -77,8 +60,8 @@ def test_gptq_lowers_the_output_error_and_keeps_int8_codes():
     assert _output_error(qnet, ref, batches[2:]) < _output_error(nearest, ref, batches[2:])
 
 
-def test_gptq_network_stays_golden_exact():
-    net, batches = _net_and_batches(seed=3)
+def test_gptq_network_stays_golden_exact(small_fsrcnn):
+    net, batches = small_fsrcnn(3, 3)
     ref = copy.deepcopy(net)
     qnet = quantize(net, batches, QuantConfig(calib_batches=2))
     gptq(qnet, ref, batches)
