@@ -48,14 +48,8 @@ def scores(tmp_path_factory):
     return out
 
 
-# Measured and not met under this session's CPU budget (the model cards say so); strict: a fix makes these fail loudly.
-NOT_MET = {"fsrcnn_d32_s5_m1-x2-int8": "measured: INT8 34.76 vs float 35.11 dB on Set5 (-0.34)"}
-
-
 @pytest.mark.parametrize("name", [p.stem for p in INT8])
-def test_int8_within_0_15_db_of_float(scores, name, request):
-    if name in NOT_MET:
-        request.applymarker(pytest.mark.xfail(reason=NOT_MET[name], strict=True))
+def test_int8_within_0_15_db_of_float(scores, name):
     fl, q = scores[name]
     assert q >= fl - 0.15, f"{name}: INT8 {q:.2f} dB vs float {fl:.2f} dB"
 
