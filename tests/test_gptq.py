@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from srhw.models import build
 from srhw.quant import Golden, QuantConfig, quantize
 from srhw.quant.fakequant import QuantNet
 from srhw.quant.gptq import gptq, round_columns
@@ -68,3 +69,22 @@ def test_gptq_network_stays_golden_exact(small_fsrcnn):
     x = np.random.default_rng(0).integers(0, 256, (2, 1, 18, 22), dtype=np.uint8)
     with torch.no_grad():
         assert np.array_equal(qnet(torch.from_numpy(x).float()).numpy(), Golden(qnet.export())(x))
+
+
+@pytest.mark.parametrize("spec", ["bls1(r=2, g=4)", "blm1-e[rg+u]"])
+def test_gptq_on_grouped_convs_and_a_shared_recursion(spec):
+    """Grouped convs are rounded group by group; ERUM's recursion runs one module several times (rounded once)."""
+    torch.manual_seed(0)
+    net = build(spec, 2, num_feat=16, num_group=1, num_block=2).eval()
+    g = torch.Generator().manual_seed(1)
+    x = torch.nn.functional.interpolate(torch.randint(0, 256, (4, 3, 5, 5), generator=g).float(), size=16,
+                                        mode="bilinear", align_corners=False)
+    ref = copy.deepcopy(net)
+    nearest = quantize(copy.deepcopy(net), [x])
+    qnet = quantize(net, [x])
+    records = gptq(qnet, ref, [x])
+    convs = [n for n in qnet.graph.nodes if n.op == "conv" and not n.attrs.get("meanshift")]
+    modules = {n.module for n in convs}
+    assert any(n.attrs["groups"] > 1 for n in convs) if spec.startswith("bls1") else len(modules) < len(convs)
+    assert len(records) == len(modules) and all(r["error_gptq"] < r["error_nearest"] for r in records)
+    assert _output_error(qnet, ref, [x]) < _output_error(nearest, ref, [x])

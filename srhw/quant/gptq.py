@@ -44,6 +44,18 @@ def round_columns(w, scale, h, qmax: int, damp: float):
     return q
 
 
+def _least_squares(w, c, h):
+    """argmin_A ||A X_q - W X_f||^2 = W C H^-1 (C = X_f X_q^T), lightly regularised; a tap the calibration
+    never drove (zero row of H) keeps its float weight: nothing says what it should be."""
+    dead = torch.diag(h) == 0
+    h = h.clone()
+    h[dead, dead] = 1.0
+    h += 1e-6 * torch.diag(h).mean() * torch.eye(h.shape[0], dtype=h.dtype)
+    a = torch.linalg.solve(h, (w @ c).T).T
+    a[:, dead] = w[:, dead]
+    return a
+
+
 @torch.no_grad()
 def gptq(qnet: QuantNet, reference: torch.nn.Module, batches, damp: float = 0.01) -> list[dict]:
     """Round the weights of `qnet`'s convs (qnet.model's, in place) by GPTQ against `reference`, the float
@@ -83,8 +95,7 @@ def gptq(qnet: QuantNet, reference: torch.nn.Module, batches, damp: float = 0.01
         for g in range(groups):
             sl = slice(g * rows, (g + 1) * rows)
             w, sw, h = w_all[sl].reshape(rows, -1), sw_all[sl], hs[g]
-            eye = torch.eye(h.shape[0], dtype=h.dtype)
-            target = w @ cs[g] @ torch.linalg.inv(h + 1e-6 * torch.diag(h).mean() * eye)  # LS on X_q
+            target = _least_squares(w, cs[g], h)
             q = round_columns(target, sw.view(-1), h, qmax, damp)
             near = (w / sw.view(-1, 1)).round().clamp(-qmax, qmax) * sw.view(-1, 1)
             wc, base = w @ cs[g], float(torch.einsum("oi,ij,oj->", w, fs[g], w))
