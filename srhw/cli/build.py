@@ -71,8 +71,8 @@ def run(args) -> int:
     cs, ecs = rep["csim"], rep["engine"]["csim"]
     csim = (f"C-sim: hls4ml {cs['mismatches']} mismatches of {cs['checked']}, engine {ecs['mismatches']} of "
             f"{ecs['checked']}" if cs.get("ran") else "C-sim: not run (add --csim)")
-    best = (f"recommended {v['folder']} {v['fps_720p']:.3g} fps ({v['ms_per_frame']:,.0f} ms/frame), target "
+    best = (f"recommended {v['folder']} {v['fps_720p']:.3g} fps ({v['ms_per_frame']:,.0f} ms/frame; {v['source']}), target "
             f"{v['target_fps']:g} fps {'met' if v['meets_target'] else 'not met'}" if v.get("design") else v["sentence"])
-    print(f"{cfg.spec} x{cfg.scale} on {cfg.part.name} at {cfg.clock_mhz:g} MHz (analytic): {best}; roofline "
+    print(f"{cfg.spec} x{cfg.scale} on {cfg.part.name} at {cfg.clock_mhz:g} MHz (assumed clock): {best}; roofline "
           f"{rep['roofline']['fps']:.3g} fps; {csim}; report: {cfg.out / 'report.md'}")
     return 0

@@ -52,7 +52,7 @@ def verdict(rows: list, roof: dict, target_fps: float, model: str, part) -> dict
     v.update(design=best["design"], folder=best["folder"], fps_720p=best["fps_720p"], ms_per_frame=best["ms_per_frame"],
              meets_target=best["fps_720p"] >= target_fps, bounding_resource=best["bounding_resource"],
              bounding_share=best["bounding_share"], bounding_of_budget=best["bounding_of_budget"],
-             bounding_budget=best["bounding_budget"], slowest_layer=best["slowest_layer"])
+             bounding_budget=best["bounding_budget"], slowest_layer=best["slowest_layer"], source=best["source"])
     if not v["roofline_meets_target"]:
         v["sentence"] = (f"{model} cannot reach {target_fps:g} fps on {part.name} at any efficiency: its roofline is "
                          f"{roof['fps']:.3g} fps ({roof['bound']}-bound); a smaller network or a bigger part is needed.")
