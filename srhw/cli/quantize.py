@@ -21,7 +21,9 @@ EXAMPLES = examples("srhw quantize int8 --checkpoint models/bl-x2.safetensors --
                     "--out runs/st_x2")
 SCHEME_EXAMPLES = {
     "int8": examples("srhw quantize int8 --checkpoint models/bl-x2.safetensors --out runs/bl_x2_int8",
-                     "srhw quantize int8 --checkpoint runs/bl_x2/model.safetensors --iters 200 --out runs/q --tflite"),
+                     "srhw quantize int8 --checkpoint runs/bl_x2/model.safetensors --iters 200 --out runs/q --tflite",
+                     "srhw quantize int8 --checkpoint models/fsrcnn_d32_s5_m1-x2.safetensors --act-scales any "
+                     "--equalize 0.5 --gptq --iters 300 --patch 32 --calib-batches 16 --out runs/fsrcnn_s_int8"),
     "ternary": examples("srhw quantize ternary --model st_bl --r 2c_out --scale 2 --init-bl models/bl-x2.safetensors "
                         "--out runs/st_x2",
                         "srhw quantize ternary --checkpoint runs/st_fp/model.safetensors --ternary-iters 100 "
