@@ -50,7 +50,7 @@ def test_gptq_lowers_the_output_error_and_keeps_int8_codes(small_fsrcnn):
     cfg = QuantConfig(pow2_scales=False, calib_batches=2)
     nearest = quantize(copy.deepcopy(net), batches[:2], cfg)
     qnet = quantize(net, batches[:2], cfg)
-    records = gptq(qnet, ref, batches[:2])
+    records = gptq(qnet, batches[:2])
     assert [r["node"] for r in records] == [n.name for n in qnet.graph.nodes if n.op == "conv"]
     assert all(r["error_gptq"] < r["error_nearest"] for r in records), records
     for path, sw in qnet.wscale.items():
@@ -63,9 +63,8 @@ def test_gptq_lowers_the_output_error_and_keeps_int8_codes(small_fsrcnn):
 
 def test_gptq_network_stays_golden_exact(small_fsrcnn):
     net, batches = small_fsrcnn(3, 3)
-    ref = copy.deepcopy(net)
     qnet = quantize(net, batches, QuantConfig(calib_batches=2))
-    gptq(qnet, ref, batches)
+    gptq(qnet, batches)
     x = np.random.default_rng(0).integers(0, 256, (2, 1, 18, 22), dtype=np.uint8)
     with torch.no_grad():
         assert np.array_equal(qnet(torch.from_numpy(x).float()).numpy(), Golden(qnet.export())(x))
@@ -82,7 +81,7 @@ def test_gptq_on_grouped_convs_and_a_shared_recursion(spec):
     ref = copy.deepcopy(net)
     nearest = quantize(copy.deepcopy(net), [x])
     qnet = quantize(net, [x])
-    records = gptq(qnet, ref, [x])
+    records = gptq(qnet, [x])
     convs = [n for n in qnet.graph.nodes if n.op == "conv" and not n.attrs.get("meanshift")]
     modules = {n.module for n in convs}
     assert any(n.attrs["groups"] > 1 for n in convs) if spec.startswith("bls1") else len(modules) < len(convs)

@@ -13,6 +13,8 @@ left on their int8 grid and QuantNet reads the same codes. Measured on FSRCNN-s 
 most of what nearest rounding of the 5x5 sub-pixel tail loses.
 """
 
+import copy
+
 import torch
 import torch.nn.functional as F
 
@@ -27,14 +29,20 @@ def _columns(t, k, padding, groups, g):
     return cols.permute(1, 0, 2).reshape(cols.shape[1], -1)
 
 
+def _conditioned(h, rel: float):
+    """H with a 1 on the diagonal of every tap the calibration never drove (a zero row) and rel x its mean
+    diagonal added (dampening), and the mask of those dead taps."""
+    dead = torch.diag(h) == 0
+    h = h.clone()
+    h[dead, dead] = 1.0
+    return h + rel * torch.diag(h).mean() * torch.eye(h.shape[0], dtype=h.dtype), dead
+
+
 def round_columns(w, scale, h, qmax: int, damp: float):
     """GPTQ of one weight matrix `w` (rows: output channels, columns: im2col taps) on the grid `scale` (per row),
     given H = X X^T of its inputs. Returns the rounded weights (multiples of `scale`, codes within +-qmax)."""
     w = w.clone()
-    h = h.clone()
-    dead = torch.diag(h) == 0  # a tap that never sees a nonzero input: any value is exact, round it plainly
-    h[dead, dead] = 1.0
-    h += damp * torch.diag(h).mean() * torch.eye(h.shape[0], dtype=h.dtype)
+    h, _ = _conditioned(h, damp)  # a tap that never sees a nonzero input: any value is exact, round it plainly
     u = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(h)), upper=True)  # H^-1 = U^T U
     q = torch.zeros_like(w)
     for i in range(w.shape[1]):
@@ -47,22 +55,20 @@ def round_columns(w, scale, h, qmax: int, damp: float):
 def _least_squares(w, c, h):
     """argmin_A ||A X_q - W X_f||^2 = W C H^-1 (C = X_f X_q^T), lightly regularised; a tap the calibration
     never drove (zero row of H) keeps its float weight: nothing says what it should be."""
-    dead = torch.diag(h) == 0
-    h = h.clone()
-    h[dead, dead] = 1.0
-    h += 1e-6 * torch.diag(h).mean() * torch.eye(h.shape[0], dtype=h.dtype)
+    h, dead = _conditioned(h, 1e-6)
     a = torch.linalg.solve(h, (w @ c).T).T
     a[:, dead] = w[:, dead]
     return a
 
 
 @torch.no_grad()
-def gptq(qnet: QuantNet, reference: torch.nn.Module, batches, damp: float = 0.01) -> list[dict]:
-    """Round the weights of `qnet`'s convs (qnet.model's, in place) by GPTQ against `reference`, the float
-    network before quantization (same graph), on calibration `batches`. Returns one record per conv: the
+def gptq(qnet: QuantNet, batches, damp: float = 0.01) -> list[dict]:
+    """Round the weights of `qnet`'s convs (qnet.model's, in place) by GPTQ against the float network as it
+    stands before (a copy of qnet.model), on calibration `batches`. Returns one record per conv: the
     squared error of its output against the float network's, ||W_q X_q - W X_f||^2 summed over the batches
     (before bias and activation), with nearest and with GPTQ rounding."""
     graph, model = qnet.graph, qnet.model
+    reference = copy.deepcopy(model)  # the float weights every conv's rounding aims at
     qmax = 2 ** (qnet.cfg.weight_bits - 1) - 1
     out, seen = [], set()
     for n in graph.nodes:

@@ -17,7 +17,6 @@ Output folder:
 """
 
 from dataclasses import asdict
-import copy
 from pathlib import Path
 
 import torch
@@ -92,12 +91,11 @@ def run_int8(spec, scale, checkpoint, data_dir, out_tmp: Path, stage: StageConfi
     if tflite:  # first, from the checkpoint's weights (tflite_qat trains a copy; our QAT below trains `model`)
         report["tflite"] = _tflite_export(model, dataset, calib, stage if tflite is True else tflite, side, out_tmp,
                                           checkpoint, log, convert_tflite)
-    reference = copy.deepcopy(model) if cfg.gptq else None  # the float network GPTQ's rounding aims at
     qnet = quantize(model, calib, cfg)
     if equalized:
         report["equalize"] = equalized
     if cfg.gptq:
-        report["gptq"] = gptq(qnet, reference, calib)
+        report["gptq"] = gptq(qnet, calib)
     if cfg.bias_correct:
         report["bias_correct"] = correct_biases(qnet, calib)
     log(f"calibrated {spec} x{scale} on {len(calib)} batches of {train_set} patches; QAT {stage.total} iterations")
